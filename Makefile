@@ -1,0 +1,57 @@
+# Kith: one target per job. `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+STAMP := .venv/.kith-installed
+
+.PHONY: help install run test lint fmt typecheck bench e2e demo migrate check-import clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x .tools/bin/uv || (python3 -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)")
+	.tools/bin/uv sync --frozen
+	@if command -v npm >/dev/null 2>&1 && [ -f tests/feedcheck/package-lock.json ]; then \
+		(cd tests/feedcheck && npm ci --no-audit --no-fund --silent) || echo "npm ci failed: the ical.js feed check will be skipped"; \
+	fi
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv/ with everything (uv, locked versions)
+
+run: install ## migrate the SQLite database and serve on http://127.0.0.1:8000
+	.venv/bin/kith serve
+
+migrate: install ## bring the database schema up to date
+	.venv/bin/kith migrate
+
+test: install lint typecheck ## lint, type-check and run every test (SQLite, and PostgreSQL when available)
+	scripts/run-tests.sh
+
+lint: install ## ruff check and ruff format --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+fmt: install ## format and autofix
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+typecheck: install ## mypy --strict on api and pipeline
+	.venv/bin/mypy
+
+bench: install ## run every benchmark; prints a table and writes bench/results.json
+	$(PY) -m bench.run
+
+e2e: install ## browser tests in headless Chromium; screenshots in test-results/screenshots
+	scripts/run-tests.sh -m e2e tests/e2e
+
+demo: install ## create a demo account with a generated network and a year of interactions
+	.venv/bin/kith demo
+
+check-import: install ## check `kith import --dry-run --json` against the shared corpus facts
+	../shared/tools/check-import
+
+clean: ## remove the virtualenv, caches and test output (keeps data/)
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis test-results bench/results.json tests/feedcheck/node_modules
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

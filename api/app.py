@@ -1,0 +1,152 @@
+"""create_app(settings, clock): routes, error mapping, sessions, CSRF, the PWA and the DB lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from api import db
+from api.auth import session_auth
+from api.clock import Clock, system_clock
+from api.db.session_store import DatabaseStore
+from api.errors import ServiceError
+from api.routes import ROUTES
+from api.security import LoginThrottle
+from api.settings import Settings
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+log = logging.getLogger("kith")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+)
+
+
+def _error(status: int, message: str) -> Response[dict[str, str]]:
+    return Response({"error": message}, status_code=status)
+
+
+def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, str]]:
+    return _error(exc.status_code, exc.message)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    details = exc.extra if isinstance(exc.extra, list) else []
+    parts = [
+        f"{d.get('key') or 'body'}: {d.get('message')}" for d in details if isinstance(d, dict)
+    ]
+    message = "; ".join(parts) or exc.detail or "invalid request"
+    return _error(400, f"invalid request: {message}")
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    message = exc.detail or "error"
+    if isinstance(exc, NotAuthorizedException):
+        message = "sign in first"
+    return Response({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error(500, "internal error; the details are in the server log")
+
+
+async def security_headers(response: Response[Any]) -> Response[Any]:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    migrate_on_start: bool = True,
+    start_scheduler: bool | None = None,
+) -> Litestar:
+    settings = (settings or Settings.from_env()).with_secret()
+    clock = clock or system_clock
+    db.configure(settings)
+    run_scheduler = settings.run_scheduler if start_scheduler is None else start_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start_pool(settings)
+        if migrate_on_start:
+            await db.migrate()
+        scheduler = None
+        if run_scheduler:
+            from api.services.scheduler_loop import NightlyLoop
+
+            scheduler = NightlyLoop(settings, clock)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            await db.close_pool()
+
+    handlers: list[Any] = list(ROUTES)
+    if WEB_DIR.exists():
+        handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[WEB_DIR],
+                html_mode=True,
+                name="web",
+                include_in_schema=False,
+                opt={"skip_session": True},
+            )
+        )
+    return Litestar(
+        route_handlers=handlers,
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "clock": clock,
+                "login_throttle": LoginThrottle(
+                    settings.login_attempts_per_window, settings.login_window_seconds
+                ),
+            }
+        ),
+        on_app_init=[session_auth(settings.secure_cookies).on_app_init],
+        stores={"sessions": DatabaseStore()},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["^/api/auth/login$", "^/feed/", "^/health$"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1000, exclude="^/feed/"),
+        openapi_config=OpenAPIConfig(title="Kith", version="0.1.0", path="/schema"),
+        exception_handlers={
+            ServiceError: service_error,
+            ValidationException: validation_error,
+            HTTPException: http_error,
+            Exception: internal_error,
+        },
+        after_request=security_headers,
+        request_max_body_size=settings.max_upload_bytes,
+        debug=False,
+    )

@@ -1,0 +1,72 @@
+"""Sign-in sessions: a server-side session in the database, a fresh id at every sign-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.security.session_auth import SessionAuth
+
+from api.errors import NotFound
+from api.services.users import UserInfo, get_user
+
+ROTATE_KEY = "kith_rotate_session"
+_NEW_ID_KEY = "kith_new_session_id"
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Issues a new session id when a handler asks (sign-in), so a planted id is never promoted."""
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        scope: Any = connection.scope
+        if scope.get(ROTATE_KEY):
+            if _NEW_ID_KEY not in scope:
+                scope[_NEW_ID_KEY] = self.generate_session_id()
+            return str(scope[_NEW_ID_KEY])
+        return super().get_session_id(connection)
+
+
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+async def retrieve_user(
+    session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
+) -> UserInfo | None:
+    user_id = session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    try:
+        return await get_user(user_id)
+    except NotFound:
+        return None
+
+
+PUBLIC_PATHS = [
+    r"^/$",
+    r"^/health$",
+    r"^/schema",
+    r"^/feed/",
+    r"^/api/auth/login$",
+    r"^/api/auth/setup",
+    r"^/(sw\.js|manifest\.webmanifest|offline\.html|index\.html|favicon\.ico|robots\.txt)$",
+    r"^/(css|js|icons|img)/",
+]
+
+
+def session_auth(secure: bool) -> SessionAuth[UserInfo, ServerSideSessionBackend]:
+    return SessionAuth[UserInfo, ServerSideSessionBackend](
+        retrieve_user_handler=retrieve_user,
+        session_backend_config=RotatingSessionConfig(
+            secure=secure,
+            samesite="lax",
+            httponly=True,
+            max_age=60 * 60 * 24 * 30,
+            key="kith_session",
+        ),
+        exclude=PUBLIC_PATHS,
+    )

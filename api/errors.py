@@ -1,0 +1,35 @@
+"""Service errors, mapped once to `{"error": ...}` responses in api/app.py."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+
+
+class NotAuthenticated(ServiceError):
+    status_code = 401
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class TooLarge(ServiceError):
+    status_code = 413
+
+
+class TooManyRequests(ServiceError):
+    status_code = 429

@@ -1,0 +1,24 @@
+"""Thin Litestar handlers: validate, call one service, map to a schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.routes import auth, circles, contacts, health
+
+ROUTES: list[Any] = [
+    health.health,
+    auth.login,
+    auth.logout,
+    auth.me,
+    auth.update_settings,
+    contacts.list_contacts,
+    contacts.create_contact,
+    contacts.get_contact,
+    contacts.get_photo,
+    contacts.update_contact,
+    contacts.archive_contact,
+    contacts.unarchive_contact,
+    circles.list_circles,
+    circles.update_circle,
+]

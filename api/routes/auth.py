@@ -1,0 +1,58 @@
+"""Sign in, sign out, the current account and its settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, patch, post
+from litestar.params import JSONBody
+
+from api.auth import ROTATE_KEY
+from api.errors import NotAuthenticated, TooManyRequests
+from api.routes.deps import current_user
+from api.schemas import LoginIn, MeOut, SettingsPatch, changes_of
+from api.services import users
+from api.services.users import UserInfo
+
+
+def me_out(user: UserInfo) -> MeOut:
+    return msgspec.convert(asdict(user), MeOut)
+
+
+@post("/api/auth/login", status_code=200)
+async def login(data: JSONBody[LoginIn], request: Request[Any, Any, Any]) -> MeOut:
+    throttle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(data.email, address)
+    if wait:
+        raise TooManyRequests(f"too many failed sign-ins; try again in {wait} seconds")
+    user = await users.authenticate(data.email, data.password)
+    if user is None:
+        throttle.failed(data.email, address)
+        raise NotAuthenticated("wrong email or password")
+    throttle.succeeded(data.email)
+    old = request.cookies.get("kith_session")
+    if old:
+        await request.app.stores.get("sessions").delete(old)
+    request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
+    request.set_session({"user_id": user.id})
+    return me_out(user)
+
+
+@post("/api/auth/logout", status_code=200)
+async def logout(request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
+    request.clear_session()
+    return Response({"ok": True})
+
+
+@get("/api/auth/me")
+async def me(request: Request[Any, Any, Any]) -> MeOut:
+    return me_out(current_user(request))
+
+
+@patch("/api/settings")
+async def update_settings(data: JSONBody[SettingsPatch], request: Request[Any, Any, Any]) -> MeOut:
+    user = await users.update_settings(current_user(request).id, changes_of(data))
+    return me_out(user)

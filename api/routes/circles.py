@@ -1,0 +1,28 @@
+"""/api/circles: list and edit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import msgspec
+from litestar import Request, get, patch
+from litestar.params import FromPath, JSONBody
+
+from api.routes.deps import current_user
+from api.schemas import CircleOut, CirclePatch, changes_of
+from api.services import circles
+
+
+@get("/api/circles")
+async def list_circles(request: Request[Any, Any, Any]) -> list[CircleOut]:
+    rows = await circles.list_circles(current_user(request).id)
+    return [msgspec.convert(asdict(c), CircleOut) for c in rows]
+
+
+@patch("/api/circles/{circle_id:int}")
+async def update_circle(
+    circle_id: FromPath[int], data: JSONBody[CirclePatch], request: Request[Any, Any, Any]
+) -> CircleOut:
+    info = await circles.update_circle(current_user(request).id, circle_id, changes_of(data))
+    return msgspec.convert(asdict(info), CircleOut)

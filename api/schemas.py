@@ -1,0 +1,149 @@
+"""Request and response bodies at the HTTP edge (msgspec structs, never ORM-derived)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+
+class ErrorOut(msgspec.Struct):
+    error: str
+
+
+class LoginIn(msgspec.Struct):
+    email: str
+    password: str
+
+
+class MeOut(msgspec.Struct):
+    id: int
+    email: str
+    timezone: str
+    region: str
+    per_day_cap: int
+    per_week_cap: int
+    weekday_factors: list[float]
+    alarm_hour: int | None
+    nightly_hour: int
+    own_emails: list[str]
+
+
+class SettingsPatch(msgspec.Struct, omit_defaults=True):
+    timezone: str | msgspec.UnsetType = msgspec.UNSET
+    region: str | msgspec.UnsetType = msgspec.UNSET
+    per_day_cap: int | msgspec.UnsetType = msgspec.UNSET
+    per_week_cap: int | msgspec.UnsetType = msgspec.UNSET
+    weekday_factors: list[float] | msgspec.UnsetType = msgspec.UNSET
+    alarm_hour: int | msgspec.UnsetType | None = msgspec.UNSET
+    nightly_hour: int | msgspec.UnsetType = msgspec.UNSET
+    own_emails: list[str] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ContactOut(msgspec.Struct):
+    id: int
+    full_name: str
+    given_name: str | None
+    family_name: str | None
+    nickname: str | None
+    organization: str | None
+    title: str | None
+    birthday: str | None
+    note: str | None
+    emails: list[str]
+    phones: list[str]
+    urls: list[str]
+    groups: list[str]
+    circle_id: int | None
+    circle: str | None
+    cadence_override_days: int | None
+    kin: bool
+    archived: bool
+    health: int
+    score: float
+    due_on: dt.date | None
+    last_at: dt.datetime | None
+    last_kind: str | None
+    has_photo: bool
+    source: str | None
+    edited_fields: list[str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ContactPage(msgspec.Struct):
+    items: list[ContactOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ContactIn(msgspec.Struct, omit_defaults=True):
+    full_name: str
+    given_name: str | None = None
+    family_name: str | None = None
+    nickname: str | None = None
+    organization: str | None = None
+    title: str | None = None
+    birthday: str | None = None
+    note: str | None = None
+    emails: list[str] = []
+    phones: list[str] = []
+    urls: list[str] = []
+    groups: list[str] = []
+    circle_id: int | None = None
+    cadence_override_days: int | None = None
+    kin: bool = False
+
+
+class ContactPatch(msgspec.Struct, omit_defaults=True):
+    full_name: str | msgspec.UnsetType = msgspec.UNSET
+    given_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    family_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    nickname: str | msgspec.UnsetType | None = msgspec.UNSET
+    organization: str | msgspec.UnsetType | None = msgspec.UNSET
+    title: str | msgspec.UnsetType | None = msgspec.UNSET
+    birthday: str | msgspec.UnsetType | None = msgspec.UNSET
+    note: str | msgspec.UnsetType | None = msgspec.UNSET
+    emails: list[str] | msgspec.UnsetType = msgspec.UNSET
+    phones: list[str] | msgspec.UnsetType = msgspec.UNSET
+    urls: list[str] | msgspec.UnsetType = msgspec.UNSET
+    groups: list[str] | msgspec.UnsetType = msgspec.UNSET
+    circle_id: int | msgspec.UnsetType | None = msgspec.UNSET
+    cadence_override_days: int | msgspec.UnsetType | None = msgspec.UNSET
+    kin: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class CircleOut(msgspec.Struct):
+    id: int
+    name: str
+    cadence_days: int
+    kin: bool
+    tier: int
+    slack: float
+    position: int
+    contact_count: int
+
+
+class CirclePatch(msgspec.Struct, omit_defaults=True):
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    cadence_days: int | msgspec.UnsetType = msgspec.UNSET
+    kin: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    database: str
+    engine: str
+    migrations: str
+    pending_migrations: list[str]
+    nightly: dict[str, object]
+
+
+def changes_of(struct: msgspec.Struct) -> dict[str, object]:
+    """The fields a PATCH body actually set (UNSET ones are left out)."""
+    return {
+        name: value
+        for name in struct.__struct_fields__
+        if (value := getattr(struct, name)) is not msgspec.UNSET
+    }

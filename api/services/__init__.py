@@ -1,0 +1,1 @@
+"""Services: load rows, call pipeline/, persist. No HTTP here."""

@@ -1,0 +1,105 @@
+"""Kith's configuration: the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///data/kith.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a new user gets from `make run`."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    default_region: str = "US"
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 20 * 1024 * 1024
+    login_attempts_per_window: int = 5
+    login_window_seconds: int = 300
+    run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
+    pg_pool_max: int = 10
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        database_url = env.get("KITH_DATABASE_URL", DEFAULT_DATABASE_URL)
+        data_dir = Path(env.get("KITH_DATA_DIR", "data"))
+        settings = cls(
+            database_url=database_url,
+            base_url=env.get("KITH_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            secret_key=env.get("KITH_SECRET_KEY", ""),
+            default_region=env.get("KITH_DEFAULT_REGION", "US").upper(),
+            data_dir=data_dir,
+            host=env.get("KITH_HOST", "127.0.0.1"),
+            port=int(env.get("KITH_PORT", "8000")),
+            max_upload_bytes=int(env.get("KITH_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            run_scheduler=env.get("KITH_RUN_SCHEDULER", "1") not in {"0", "false", "no"},
+            pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
+        )
+        return settings
+
+    @property
+    def engine(self) -> str:
+        return (
+            "postgres"
+            if self.database_url.startswith(("postgres://", "postgresql://"))
+            else "sqlite"
+        )
+
+    @property
+    def sqlite_path(self) -> Path:
+        """`sqlite:///rel/path` is relative to the working directory, `sqlite:////abs` absolute."""
+        if self.engine != "sqlite":
+            raise ValueError("not a SQLite database URL")
+        if not self.database_url.startswith("sqlite:///"):
+            raise ValueError(f"unsupported database URL {self.database_url!r}")
+        return Path(self.database_url[len("sqlite:///") :])
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    def with_secret(self) -> Settings:
+        """A missing secret key is generated once and kept under the data folder, never hard-coded."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key + "\n")
+        return replace(self, secret_key=key)
+
+    def redacted_database_url(self) -> str:
+        parts = urlsplit(self.database_url)
+        if parts.password:
+            return self.database_url.replace(f":{parts.password}@", ":***@")
+        return self.database_url
+
+
+def env_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """`kith user add` takes the password from KITH_PASSWORD when set (scripts), else prompts."""
+    env = os.environ if environ is None else environ
+    return env.get("KITH_PASSWORD") or None
+
+
+def app_from_env() -> object:
+    """Factory for `uvicorn --factory api.settings:app_from_env` (several worker processes)."""
+    from api.app import create_app
+
+    return create_app(Settings.from_env())

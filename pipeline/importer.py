@@ -1,0 +1,58 @@
+"""One entry point for every export: detect the format, then hand the bytes to its parser."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.decode import decode_bytes
+from pipeline.models import ParseResult, UnreadableFile
+
+FORMAT_CHOICES = (
+    "auto",
+    "vcard",
+    "google-csv",
+    "outlook-csv",
+    "linkedin-csv",
+    "thunderbird-csv",
+    "ics",
+)
+
+_VCARD = re.compile(r"^\s*BEGIN\s*:\s*VCARD", re.IGNORECASE | re.MULTILINE)
+_VCAL = re.compile(r"^\s*BEGIN\s*:\s*VCALENDAR", re.IGNORECASE | re.MULTILINE)
+
+
+def detect_kind(raw: bytes) -> str:
+    """'vcard', 'ics' or 'csv' from the content (never from the file name alone)."""
+    text, _ = decode_bytes(raw)
+    head = text[:200_000]
+    if _VCAL.search(head):
+        return "ics"
+    if _VCARD.search(head):
+        return "vcard"
+    if "," in head or ";" in head or "\t" in head:
+        return "csv"
+    raise UnreadableFile("not a vCard, CSV or iCalendar export")
+
+
+def parse_export(
+    raw: bytes,
+    *,
+    region: str | None = None,
+    fmt: str = "auto",
+    own_emails: frozenset[str] = frozenset(),
+) -> ParseResult:
+    """Parse one exported file. Raises UnreadableFile when nothing at all can be read."""
+    if fmt not in FORMAT_CHOICES:
+        raise UnreadableFile(f"unknown format {fmt!r}")
+    kind = detect_kind(raw) if fmt == "auto" else fmt
+    if kind == "vcard":
+        from pipeline.vcard import parse_vcards
+
+        return parse_vcards(raw, region=region)
+    if kind == "ics":
+        from pipeline.calendar_import import parse_calendar
+
+        return parse_calendar(raw, own_emails=own_emails)
+    from pipeline.csv_import import parse_csv
+
+    return parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind)

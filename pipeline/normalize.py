@@ -1,0 +1,106 @@
+"""Normalisation shared by every importer: emails, phone numbers, names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+_WS = re.compile(r"\s+")
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
+
+
+def clean_text(value: str | None) -> str | None:
+    """NFC, trimmed; empty becomes None."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", value).strip()
+    return text or None
+
+
+def collapse_ws(value: str | None) -> str | None:
+    text = clean_text(value)
+    return _WS.sub(" ", text) if text else None
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Casefolded address, or None when it is not an address at all.
+
+    `mailto:` prefixes (vCard 4.0 URIs, calendar attendees) are dropped.
+    """
+    text = clean_text(raw)
+    if not text:
+        return None
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip().strip("<>").strip()
+    if not _EMAIL.match(text):
+        return None
+    return text.casefold()
+
+
+def normalize_phone(raw: str | None, region: str | None) -> str | None:
+    """E.164 when libphonenumber can parse it as a possible number, else the number as written.
+
+    `tel:` URIs (RFC 3966, used by vCard 4.0 per RFC 6350 section 6.4.1) lose their prefix and
+    parameters first. Returns None for a value with no digits at all.
+    """
+    text = clean_text(raw)
+    if not text:
+        return None
+    if text.lower().startswith("tel:"):
+        text = text[4:].split(";", 1)[0]
+    if not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        number = phonenumbers.parse(text, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return collapse_ws(text)
+    if phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return collapse_ws(text)
+
+
+def unique(values: list[str]) -> list[str]:
+    """Order-preserving de-duplication."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def name_key(name: str) -> str:
+    """A comparison key for names: accents dropped, casefolded, punctuation removed, words sorted."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    words = re.findall(r"\w+", bare)
+    return " ".join(sorted(words))
+
+
+def fallback_name(
+    *,
+    full_name: str | None,
+    given_name: str | None,
+    family_name: str | None,
+    nickname: str | None = None,
+    organization: str | None = None,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+) -> str | None:
+    """The display name: the written full name, else given+family, nickname, org, email, phone."""
+    for candidate in (
+        full_name,
+        " ".join(p for p in (given_name, family_name) if p),
+        nickname,
+        organization,
+        (emails or [None])[0],
+        (phones or [None])[0],
+    ):
+        text = collapse_ws(candidate)
+        if text:
+            return text
+    return None
