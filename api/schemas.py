@@ -147,3 +147,99 @@ def changes_of(struct: msgspec.Struct) -> dict[str, object]:
         for name in struct.__struct_fields__
         if (value := getattr(struct, name)) is not msgspec.UNSET
     }
+
+
+class FollowUpIn(msgspec.Struct):
+    what: str
+    due_on: dt.date
+
+
+class FollowUpOut(msgspec.Struct):
+    id: int
+    contact_id: int
+    name: str
+    what: str
+    due_on: dt.date
+    done: bool
+
+
+class InteractionIn(msgspec.Struct, omit_defaults=True):
+    kind: str
+    idempotency_key: str | None = None
+    at: dt.datetime | None = None
+    on: dt.date | None = None
+    note: str | None = None
+    direction: str | None = None
+    attendee_count: int | None = None
+    follow_up: FollowUpIn | None = None
+
+
+class InteractionOut(msgspec.Struct):
+    id: int
+    contact_id: int
+    kind: str
+    at: dt.datetime
+    direction: str | None
+    note: str | None
+    source: str
+    attendee_count: int | None
+    follow_up: FollowUpOut | None
+
+
+class LoggedOut(msgspec.Struct):
+    interaction: InteractionOut
+    contact: ContactOut
+    replayed: bool
+
+
+class DeletedOut(msgspec.Struct):
+    ok: bool
+    contact: ContactOut
+
+
+class ContributionOut(msgspec.Struct):
+    on: dt.date
+    kind: str
+    credit: float
+    share: float
+
+
+class ExplanationOut(msgspec.Struct):
+    summary: str
+    half_life_text: str
+    due_text: str | None
+    contributions: list[ContributionOut]
+    due_on: dt.date | None
+    rest: float = 0.0
+
+
+class StrengthOut(msgspec.Struct):
+    health: int
+    score: float
+    due_on: dt.date | None
+    series: list[int]
+    explanation: ExplanationOut
+
+
+class TodayItemOut(msgspec.Struct):
+    contact_id: int
+    name: str
+    circle: str | None
+    health: int
+    day: dt.date
+    last_kind: str | None
+    last_at: dt.datetime | None
+    has_photo: bool
+
+
+class TodayOut(msgspec.Struct):
+    today: dt.date
+    due: list[TodayItemOut]
+    upcoming: list[TodayItemOut]
+    backlog_count: int
+    follow_ups: list[FollowUpOut]
+
+
+class SnoozeIn(msgspec.Struct, omit_defaults=True):
+    until: dt.date | None = None
+    by: str | None = None

@@ -100,6 +100,7 @@ class Interaction(Table):
     source = Varchar(length=32, default="manual")
     dedup_key = Varchar(length=200, null=True, default=None)
     attendee_count = Integer(null=True, default=None)
+    until = Date(null=True, default=None)  # a snooze's end day
     created_at = Timestamptz(default=TimestamptzNow())
 
 

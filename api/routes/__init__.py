@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes import auth, circles, contacts, health
+from api.routes import auth, circles, contacts, health, interactions
 
 ROUTES: list[Any] = [
     health.health,
@@ -21,4 +21,13 @@ ROUTES: list[Any] = [
     contacts.unarchive_contact,
     circles.list_circles,
     circles.update_circle,
+    interactions.log_interaction,
+    interactions.list_interactions,
+    interactions.delete_interaction,
+    interactions.contact_strength,
+    interactions.get_today,
+    interactions.snooze,
+    interactions.skip,
+    interactions.done,
+    interactions.follow_up_done,
 ]

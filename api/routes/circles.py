@@ -9,9 +9,9 @@ import msgspec
 from litestar import Request, get, patch
 from litestar.params import FromPath, JSONBody
 
-from api.routes.deps import current_user
+from api.routes.deps import current_user, now
 from api.schemas import CircleOut, CirclePatch, changes_of
-from api.services import circles
+from api.services import circles, strength
 
 
 @get("/api/circles")
@@ -24,5 +24,9 @@ async def list_circles(request: Request[Any, Any, Any]) -> list[CircleOut]:
 async def update_circle(
     circle_id: FromPath[int], data: JSONBody[CirclePatch], request: Request[Any, Any, Any]
 ) -> CircleOut:
-    info = await circles.update_circle(current_user(request).id, circle_id, changes_of(data))
+    user = current_user(request)
+    changes = changes_of(data)
+    info = await circles.update_circle(user.id, circle_id, changes)
+    if "cadence_days" in changes or "kin" in changes:
+        await strength.refresh_user(user, now(request))
     return msgspec.convert(asdict(info), CircleOut)

@@ -48,7 +48,9 @@ async def list_contacts(
 @post("/api/contacts")
 async def create_contact(data: JSONBody[ContactIn], request: Request[Any, Any, Any]) -> ContactOut:
     user = current_user(request)
-    info = await contacts.create_contact(user.id, user.region, msgspec.to_builtins(data))
+    info = await contacts.create_contact(
+        user.id, user.region, msgspec.to_builtins(data), now(request)
+    )
     if info.circle_id is not None:
         await hooks.contact_schedule_changed(user, info.id, now(request))
         info = await contacts.get_contact(user.id, info.id)

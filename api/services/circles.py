@@ -9,19 +9,7 @@ from piccolo.query.functions.aggregate import Count
 
 from api.db.tables import Circle, Contact
 from api.errors import BadRequest, Conflict, NotFound
-
-# (name, cadence days, slack M, tier) per scoring.md 5.3 / DESIGN.md section 5; Strategic is
-# ranked first among Ibarra's three networks (tier 1) because managers under-use it.
-DEFAULT_CIRCLES: tuple[tuple[str, int, float, int], ...] = (
-    ("Inner", 7, 2.0, 0),
-    ("Close", 30, 2.0, 1),
-    ("Friends", 90, 2.0, 2),
-    ("Network", 365, 3.0, 3),
-    ("Strategic", 60, 2.0, 1),
-    ("Operational", 30, 2.0, 2),
-    ("Personal", 90, 2.0, 2),
-)
-FALLBACK_CIRCLE = "Friends"  # where an untriaged contact goes when the user logs an interaction
+from pipeline.circles import DEFAULT_CIRCLES
 
 
 @dataclass(frozen=True)
@@ -39,8 +27,16 @@ class CircleInfo:
 async def create_default_circles(user_id: int) -> None:
     await Circle.insert(
         *[
-            Circle(user=user_id, name=name, cadence_days=days, slack=slack, tier=tier, position=i)
-            for i, (name, days, slack, tier) in enumerate(DEFAULT_CIRCLES)
+            Circle(
+                user=user_id,
+                name=c.name,
+                cadence_days=c.cadence_days,
+                slack=c.slack,
+                tier=c.tier,
+                kin=c.kin,
+                position=i,
+            )
+            for i, c in enumerate(DEFAULT_CIRCLES)
         ]
     ).run()
 

@@ -273,7 +273,9 @@ async def _circle_ok(user_id: int, circle_id: int | None) -> None:
         raise NotFound("no such circle")
 
 
-async def create_contact(user_id: int, region: str, data: dict[str, Any]) -> ContactInfo:
+async def create_contact(
+    user_id: int, region: str, data: dict[str, Any], now: dt.datetime
+) -> ContactInfo:
     name = collapse_ws(data.get("full_name"))
     if not name:
         raise BadRequest("a contact needs a name")
@@ -298,6 +300,9 @@ async def create_contact(user_id: int, region: str, data: dict[str, Any]) -> Con
                     urls=dump(lists.get("urls", [])),
                     groups=dump(lists.get("groups", [])),
                     circle=circle_id,
+                    entered_on=now.date() if circle_id else None,
+                    created_at=now,
+                    updated_at=now,
                     kin=bool(data.get("kin", False)),
                     cadence_override_days=data.get("cadence_override_days"),
                     source="manual",
@@ -342,6 +347,8 @@ async def update_contact(
         if "circle_id" in changes:
             await _circle_ok(user_id, changes["circle_id"])
             values[Contact.circle] = changes["circle_id"]
+            if changes["circle_id"] != current.circle_id:
+                values[Contact.entered_on] = now.date()  # cold start spreads from this day
             schedule_changed = True
         if "cadence_override_days" in changes:
             days = changes["cadence_override_days"]

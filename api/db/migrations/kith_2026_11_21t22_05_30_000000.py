@@ -3,7 +3,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-11-21T22:10:00:000000"
+ID = "2026-11-21T22:05:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "unique indexes for contact keys, interaction dedup keys and reminders"
 
