@@ -22,7 +22,7 @@ from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
 from api.errors import ServiceError
 from api.routes import ROUTES
-from api.security import LoginThrottle
+from api.security import ImportThrottle, LoginThrottle
 from api.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -52,10 +52,13 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     return _error(400, f"invalid request: {message}")
 
 
-def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     message = exc.detail or "error"
     if isinstance(exc, NotAuthorizedException):
         message = "sign in first"
+    elif exc.status_code == 413:
+        limit = request.app.state.settings.max_upload_bytes // (1024 * 1024)
+        message = f"the upload is larger than the {limit} MB limit"
     return Response({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -126,6 +129,7 @@ def create_app(
                 "login_throttle": LoginThrottle(
                     settings.login_attempts_per_window, settings.login_window_seconds
                 ),
+                "import_throttle": ImportThrottle(settings.imports_per_hour),
             }
         ),
         on_app_init=[session_auth(settings.secure_cookies).on_app_init],

@@ -243,3 +243,45 @@ class TodayOut(msgspec.Struct):
 class SnoozeIn(msgspec.Struct, omit_defaults=True):
     until: dt.date | None = None
     by: str | None = None
+
+
+class IssueOut(msgspec.Struct):
+    line: int
+    message: str
+    file: str | None = None
+
+
+class ImportReportOut(msgspec.Struct):
+    id: int
+    filename: str
+    format: str | None
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    counts: dict[str, int]
+    issues: list[IssueOut]
+    error: str | None
+
+
+class MetPersonOut(msgspec.Struct):
+    id: int
+    email: str
+    name: str | None
+    meetings: int
+
+
+class FeedOut(msgspec.Struct):
+    https_url: str
+    webcal_url: str
+    google_url: str
+    outlook_url: str
+    outlook_work_url: str
+    qr_svg: str
+    created_at: dt.datetime
+    last_fetched_at: dt.datetime | None
+    last_user_agent: str | None
+
+
+class DoneIn(msgspec.Struct, omit_defaults=True):
+    kind: str = "message"
+    idempotency_key: str | None = None

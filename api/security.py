@@ -82,3 +82,22 @@ class LoginThrottle:
 
     def succeeded(self, email: str) -> None:
         self._failures.pop(f"email:{email.casefold()}", None)
+
+
+class ImportThrottle:
+    """At most `limit` imports per user per hour: an import is heavy work for a small server."""
+
+    def __init__(self, limit: int = 60, window_seconds: int = 3600) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._runs: dict[int, deque[float]] = {}
+
+    def allow(self, user_id: int) -> bool:
+        now = time.monotonic()
+        q = self._runs.setdefault(user_id, deque())
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True

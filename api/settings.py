@@ -26,6 +26,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     login_attempts_per_window: int = 5
     login_window_seconds: int = 300
+    imports_per_hour: int = 60
     run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
     pg_pool_max: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)

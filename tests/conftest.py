@@ -7,6 +7,7 @@ postgresql is installed; .ci/run installs it). Without it the postgres half is s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from api.app import create_app
 from api.settings import Settings
 
 ENGINES = ["sqlite", "postgres"]
+logging.getLogger("httpx").setLevel(logging.WARNING)
 PASSWORD = "correct-horse-battery"
 
 

@@ -133,6 +133,7 @@ class FeedToken(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True)
+    salt = Varchar(length=64, default="")  # the token is HMAC(secret key, salt); never stored
     created_at = Timestamptz(default=TimestamptzNow())
     last_fetched_at = Timestamptz(null=True, default=None)
     last_user_agent = Varchar(length=300, null=True, default=None)
@@ -190,6 +191,7 @@ class MetPerson(Table):
     email = Varchar(length=320)
     name = Varchar(length=300, null=True, default=None)
     meetings = Integer(default=0)
+    meeting_keys = Text(default="[]")  # JSON: the meetings counted, so re-imports never double
     dismissed = Boolean(default=False)
 
 

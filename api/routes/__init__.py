@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes import auth, circles, contacts, health, interactions
+from api.routes import auth, circles, contacts, feed, health, imports, interactions
 
 ROUTES: list[Any] = [
     health.health,
@@ -30,4 +30,14 @@ ROUTES: list[Any] = [
     interactions.skip,
     interactions.done,
     interactions.follow_up_done,
+    imports.upload_import,
+    imports.list_imports,
+    imports.get_import,
+    imports.people_you_meet,
+    imports.add_met_person,
+    imports.dismiss_met_person,
+    feed.calendar_feed,
+    feed.feed_info,
+    feed.rotate_feed,
+    feed.revoke_feed,
 ]

@@ -13,6 +13,7 @@ from api.routes.contacts import contact_out
 from api.routes.deps import current_user, now
 from api.schemas import (
     DeletedOut,
+    DoneIn,
     FollowUpOut,
     InteractionIn,
     InteractionOut,
@@ -98,9 +99,14 @@ async def skip(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> An
 
 
 @post("/api/contacts/{contact_id:int}/done", status_code=200)
-async def done(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> Any:
-    user = current_user(request)
-    await interactions.lifecycle(user, contact_id, "done", now(request))
+async def done(
+    contact_id: FromPath[int], data: JSONBody[DoneIn], request: Request[Any, Any, Any]
+) -> Any:
+    """Done means "I reached out": it logs a real interaction (scoring.md 2.8), a message unless
+    the user says which kind, so the clock resets and this reminder leaves the feed."""
+    user, at = current_user(request), now(request)
+    item = NewInteraction(kind=data.kind, at=at, direction="out", key=data.idempotency_key)
+    await interactions.record_interaction(user, contact_id, item, at)
     return contact_out(await contacts.get_contact(user.id, contact_id))
 
 

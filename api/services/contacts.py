@@ -376,9 +376,13 @@ async def update_contact(
 async def set_archived(
     user_id: int, contact_id: int, archived: bool, now: dt.datetime
 ) -> ContactInfo:
-    await ensure_contact(user_id, contact_id)
+    current = await get_contact(user_id, contact_id)
+    # "archived" counts as edited: an import never un-archives what the user archived by hand.
+    edited = dump(sorted({*current.edited_fields, "archived"}))
     await (
-        Contact.update({Contact.archived: archived, Contact.updated_at: now})
+        Contact.update(
+            {Contact.archived: archived, Contact.updated_at: now, Contact.edited_fields: edited}
+        )
         .where(Contact.id == contact_id)
         .run()
     )

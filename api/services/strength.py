@@ -57,10 +57,21 @@ def config_of(user: UserInfo) -> SchedulerConfig:
     )
 
 
-def reminder_uid(user_id: int, contact_id: int) -> str:
-    """Stable per (user, contact), with no personal data in it (RFC 5545 3.8.4.7)."""
-    digest = hashlib.sha256(f"kith:{user_id}:{contact_id}".encode()).hexdigest()[:20]
+def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
+    """Stable per (user, contact, cycle), with no personal data in it (RFC 5545 3.8.4.7).
+
+    The cycle is the day of the last contact (scoring.md 3.5): a reminder that only moves keeps its
+    UID and bumps SEQUENCE; a new interaction starts a new cycle, so the done reminder leaves the
+    feed and the next one is a new event.
+    """
+    digest = hashlib.sha256(f"kith:{user_id}:{contact_id}:{cycle}".encode()).hexdigest()[:20]
     return f"reconnect-{digest}@kith"
+
+
+def cycle_of(assessment: Assessment | None) -> str:
+    if assessment is None or assessment.last_at is None:
+        return "first"
+    return assessment.last_at.date().isoformat()
 
 
 async def circles_by_id(user_id: int) -> dict[int, dict[str, Any]]:
@@ -244,14 +255,15 @@ async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> 
             freeze_days=base.horizon_days + 1,
         )
         plan = schedule(items, today=today, config=pinned, published=published)
-        await _persist_plan(user.id, plan, [contact_id], now)
+        await _persist_plan(user.id, plan, {contact_id: cycle_of(assessment)}, now)
 
 
 async def _persist_plan(
-    user_id: int, plan: Plan, contact_ids: Iterable[int], now: dt.datetime
+    user_id: int, plan: Plan, cycles: Mapping[int, str], now: dt.datetime
 ) -> None:
-    """Write Reminder rows for `contact_ids`: a moved reminder keeps its UID and bumps SEQUENCE."""
-    ids = list(contact_ids)
+    """Write Reminder rows for the contacts in `cycles`: a moved reminder keeps its UID and bumps
+    SEQUENCE; a new cycle gets a new UID (the old event leaves the feed)."""
+    ids = list(cycles)
     if not ids:
         return
     existing = {}
@@ -264,6 +276,7 @@ async def _persist_plan(
         day = plan.placements.get(cid)
         state = PLANNED if day is not None else (BACKLOG if cid in backlog else OFF)
         row = existing.get(cid)
+        uid = reminder_uid(user_id, cid, cycles[cid])
         if row is None:
             if state == OFF:
                 continue
@@ -272,19 +285,21 @@ async def _persist_plan(
                     user=user_id,
                     contact=cid,
                     day=day or now.date(),
-                    uid=reminder_uid(user_id, cid),
+                    uid=uid,
                     sequence=0,
                     state=state,
                     changed_at=now,
                 )
             )
             continue
-        if row["state"] == state and (state != PLANNED or row["day"] == day):
+        new_cycle = row["uid"] != uid
+        if not new_cycle and row["state"] == state and (state != PLANNED or row["day"] == day):
             continue
         values: dict[Any, Any] = {Reminder.state: state, Reminder.changed_at: now}
         if state == PLANNED:
             values[Reminder.day] = day
-        values[Reminder.sequence] = row["sequence"] + 1
+        values[Reminder.uid] = uid
+        values[Reminder.sequence] = 0 if new_cycle else row["sequence"] + 1
         await Reminder.update(values).where(Reminder.id == row["id"]).run()
     for chunk in _chunks(inserts, 500):
         await Reminder.insert(*chunk).run()
@@ -329,6 +344,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
         published = {r["contact"]: r["day"] for r in published_rows}
         published_at = {r["contact"]: r["changed_at"] for r in published_rows}
         items = []
+        cycles: dict[int, str] = {}
         updates: list[tuple[int, dict[Any, Any]]] = []
         for row in rows:
             state = _state_of(row)
@@ -336,6 +352,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
             events = _events(by_contact.get(state.id, []))
             assessment = assess_contact(events, cadence, now=now, tz=tz)
             updates.append((state.id, _derived(assessment)))
+            cycles[state.id] = cycle_of(assessment)
             changed = _changed_since(
                 published_at.get(state.id), row["updated_at"], by_contact.get(state.id, [])
             )
@@ -345,7 +362,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
         for contact_id, values in updates:
             await Contact.update(values).where(Contact.id == contact_id).run()
         plan = schedule(items, today=today, config=config_of(user), published=published)
-        await _persist_plan(user.id, plan, [r["id"] for r in rows], now)
+        await _persist_plan(user.id, plan, cycles, now)
     return {
         "contacts": len(rows),
         "placed": len(plan.placements),

@@ -64,13 +64,13 @@ async def test_snooze_holds_the_reminder_until_its_date(alice, clock):
     assert cid in [i["contact_id"] for i in today["due"]]
 
 
-async def test_snooze_by_a_week_and_skip_and_done_are_recorded_as_events(alice, clock):
+async def test_snooze_and_skip_are_events_and_done_logs_a_real_interaction(alice, clock):
     cid = await _due_contact(alice, clock)
     assert (await alice.post(f"/api/contacts/{cid}/snooze", json={"by": "week"})).status_code == 200
     assert (await alice.post(f"/api/contacts/{cid}/skip")).status_code == 200
-    assert (await alice.post(f"/api/contacts/{cid}/done")).status_code == 200
+    assert (await alice.post(f"/api/contacts/{cid}/done", json={})).status_code == 200
     kinds = [i["kind"] for i in (await alice.get(f"/api/contacts/{cid}/interactions")).json()]
-    assert {"snooze", "skip", "done"} <= set(kinds)
+    assert {"snooze", "skip", "message"} <= set(kinds), "done logs a message by default"
     bad = await alice.post(f"/api/contacts/{cid}/snooze", json={})
     assert bad.status_code == 400
 

@@ -1,0 +1,77 @@
+"""/api/imports: upload an export (multipart), read the reports; people met in calendars."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+
+from api.errors import BadRequest, TooManyRequests
+from api.routes.contacts import contact_out
+from api.routes.deps import current_user, now
+from api.schemas import ImportReportOut, MetPersonOut
+from api.services import calendar, contacts, imports
+from pipeline.importer import FORMAT_CHOICES
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile
+    format: str = "auto"
+
+
+def report_out(report: imports.ImportReport) -> ImportReportOut:
+    return msgspec.convert(asdict(report), ImportReportOut)
+
+
+@post("/api/imports")
+async def upload_import(
+    data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    request: Request[Any, Any, Any],
+) -> Response[ImportReportOut]:
+    user = current_user(request)
+    if not request.app.state.import_throttle.allow(user.id):
+        raise TooManyRequests("too many imports in the last hour; try again later")
+    if data.format not in FORMAT_CHOICES:
+        raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
+    raw = await data.file.read()
+    report = await imports.import_file(
+        user, raw, filename=data.file.filename or "upload", now=now(request), fmt=data.format
+    )
+    return Response(report_out(report), status_code=201)
+
+
+@get("/api/imports")
+async def list_imports(request: Request[Any, Any, Any]) -> list[ImportReportOut]:
+    return [report_out(r) for r in await imports.list_reports(current_user(request).id)]
+
+
+@get("/api/imports/{run_id:int}")
+async def get_import(run_id: FromPath[int], request: Request[Any, Any, Any]) -> ImportReportOut:
+    return report_out(await imports.get_report(current_user(request).id, run_id))
+
+
+@get("/api/people-you-meet")
+async def people_you_meet(request: Request[Any, Any, Any]) -> list[MetPersonOut]:
+    rows = await calendar.people_you_meet(current_user(request).id)
+    return [msgspec.convert(asdict(r), MetPersonOut) for r in rows]
+
+
+@post("/api/people-you-meet/{met_id:int}/add", status_code=201)
+async def add_met_person(met_id: FromPath[int], request: Request[Any, Any, Any]) -> Any:
+    user = current_user(request)
+    contact_id = await calendar.add_met_person(user, met_id, now(request))
+    return contact_out(await contacts.get_contact(user.id, contact_id))
+
+
+@post("/api/people-you-meet/{met_id:int}/dismiss", status_code=200)
+async def dismiss_met_person(
+    met_id: FromPath[int], request: Request[Any, Any, Any]
+) -> dict[str, bool]:
+    await calendar.dismiss_met_person(current_user(request).id, met_id)
+    return {"ok": True}
