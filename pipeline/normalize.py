@@ -8,7 +8,9 @@ import unicodedata
 import phonenumbers
 
 _WS = re.compile(r"\s+")
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
+# Deliberately loose: single-label domains (`contact1@invalid`, intranet addresses) are real in
+# exports; we only refuse what cannot be an address at all.
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\".]+(\.[^@\s<>(),;:\".]+)*$")
 
 
 def clean_text(value: str | None) -> str | None:
@@ -97,8 +99,8 @@ def fallback_name(
         " ".join(p for p in (given_name, family_name) if p),
         nickname,
         organization,
-        (emails or [None])[0],
-        (phones or [None])[0],
+        emails[0] if emails else None,
+        phones[0] if phones else None,
     ):
         text = collapse_ws(candidate)
         if text:

@@ -1,0 +1,245 @@
+"""Nightly import sources: a folder (the newest export in it) or an https URL fetched with httpx.
+
+A source that fails records its error and leaves the data alone; an unchanged URL (ETag or
+Last-Modified) or an unchanged file (same bytes) is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from api.db.tables import ImportRun, ImportSource
+from api.errors import BadRequest, NotFound
+from api.jsonutil import dump
+from api.services.imports import ImportReport, get_report_by_id, import_file
+from api.services.users import UserInfo
+from pipeline.importer import FORMAT_CHOICES
+
+EXPORT_SUFFIXES = {".vcf", ".vcard", ".csv", ".ics", ".ical"}
+FETCH_TIMEOUT_S = 30.0
+MAX_FETCH_BYTES = 20 * 1024 * 1024
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: int
+    kind: str
+    location: str
+    format: str
+    label: str
+    last_run_at: dt.datetime | None
+    last_status: str | None
+    last_error: str | None
+
+
+class SourceError(Exception):
+    """A source could not be read: recorded on the source, the data is untouched."""
+
+
+def _info(row: dict[str, Any]) -> SourceInfo:
+    return SourceInfo(
+        row["id"],
+        row["kind"],
+        row["location"],
+        row["format"],
+        row["label"],
+        row["last_run_at"],
+        row["last_status"],
+        row["last_error"],
+    )
+
+
+def check_location(kind: str, location: str) -> str:
+    location = location.strip()
+    if kind == "folder":
+        if not location:
+            raise BadRequest("a folder source needs a folder path")
+        return location
+    if kind == "url":
+        parts = urlsplit(location)
+        if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
+            return location
+        raise BadRequest("a URL source must be https:// (plain http only on this machine)")
+    raise BadRequest("kind must be 'folder' or 'url'")
+
+
+async def create_source(
+    user_id: int, kind: str, location: str, fmt: str = "auto", label: str = ""
+) -> SourceInfo:
+    if fmt not in FORMAT_CHOICES:
+        raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
+    location = check_location(kind, location)
+    row = (
+        await ImportSource.insert(
+            ImportSource(
+                user=user_id, kind=kind, location=location, format=fmt, label=label or location
+            )
+        )
+        .returning(ImportSource.id)
+        .run()
+    )
+    return await get_source(user_id, int(row[0]["id"]))
+
+
+async def get_source(user_id: int, source_id: int) -> SourceInfo:
+    row = (
+        await ImportSource.select()
+        .where((ImportSource.id == source_id) & (ImportSource.user == user_id))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("no such source")
+    return _info(row)
+
+
+async def list_sources(user_id: int) -> list[SourceInfo]:
+    rows = (
+        await ImportSource.select()
+        .where(ImportSource.user == user_id)
+        .order_by(ImportSource.id)
+        .run()
+    )
+    return [_info(r) for r in rows]
+
+
+async def delete_source(user_id: int, source_id: int) -> None:
+    await get_source(user_id, source_id)
+    await ImportSource.delete().where(ImportSource.id == source_id).run()
+
+
+def newest_export(folder: Path) -> Path:
+    if not folder.is_dir():
+        raise SourceError(f"folder {folder} does not exist or is not a folder")
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXPORT_SUFFIXES]
+    if not files:
+        raise SourceError(f"no .vcf, .csv or .ics export in {folder}")
+    return max(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+async def fetch_url(row: dict[str, Any]) -> tuple[bytes | None, str | None, str | None]:
+    """(body or None when unchanged, etag, last_modified). Conditional, bounded, timed out."""
+    headers = {"User-Agent": "Kith nightly import"}
+    if row["etag"]:
+        headers["If-None-Match"] = row["etag"]
+    if row["last_modified"]:
+        headers["If-Modified-Since"] = row["last_modified"]
+    try:
+        async with (
+            httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=True) as client,
+            client.stream("GET", row["location"], headers=headers) as response,
+        ):
+            if response.status_code == 304:
+                return None, row["etag"], row["last_modified"]
+            if response.status_code != 200:
+                raise SourceError(f"{row['location']} answered HTTP {response.status_code}")
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_FETCH_BYTES:
+                    raise SourceError(f"{row['location']} is larger than {MAX_FETCH_BYTES} bytes")
+                chunks.append(chunk)
+            return (
+                b"".join(chunks),
+                response.headers.get("etag"),
+                response.headers.get("last-modified"),
+            )
+    except httpx.TimeoutException:
+        raise SourceError(
+            f"{row['location']} did not answer within {FETCH_TIMEOUT_S:.0f} s"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{row['location']} is unreachable ({type(exc).__name__})") from None
+
+
+async def run_source(user: UserInfo, source_id: int, now: dt.datetime) -> ImportReport:
+    """Import one source now. Errors become a failed ImportRun and the source's last_error."""
+    row = (
+        await ImportSource.select()
+        .where((ImportSource.id == source_id) & (ImportSource.user == user.id))
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("no such source")
+    values: dict[Any, Any] = {ImportSource.last_run_at: now}
+    try:
+        if row["kind"] == "folder":
+            path = newest_export(Path(row["location"]).expanduser())
+            raw: bytes | None = path.read_bytes()
+            filename = path.name
+            etag, modified = None, None
+        else:
+            body, etag, modified = await fetch_url(row)
+            raw, filename = body, urlsplit(row["location"]).path.rsplit("/", 1)[-1] or "download"
+            values[ImportSource.etag] = etag
+            values[ImportSource.last_modified] = modified
+        fingerprint = (
+            hashlib.sha256(raw).hexdigest() if raw is not None else row["last_fingerprint"]
+        )
+        if raw is None or fingerprint == row["last_fingerprint"]:
+            values.update({ImportSource.last_status: "unchanged", ImportSource.last_error: None})
+            await ImportSource.update(values).where(ImportSource.id == source_id).run()
+            return await _skipped(user.id, source_id, row["label"], now)
+        report = await import_file(
+            user,
+            raw,
+            filename=filename,
+            now=now,
+            fmt=row["format"],
+            import_source_id=source_id,
+            full_export=bool(row["full_export"]),
+        )
+        if report.status == "ok":
+            values[ImportSource.last_fingerprint] = fingerprint
+        values.update(
+            {ImportSource.last_status: report.status, ImportSource.last_error: report.error}
+        )
+    except (SourceError, OSError) as exc:
+        message = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
+        values.update({ImportSource.last_status: "failed", ImportSource.last_error: message})
+        await ImportSource.update(values).where(ImportSource.id == source_id).run()
+        return await _failed(user.id, source_id, row["label"], message, now)
+    await ImportSource.update(values).where(ImportSource.id == source_id).run()
+    return report
+
+
+async def _record(
+    user_id: int, source_id: int, label: str, status: str, error: str | None, now: dt.datetime
+) -> ImportReport:
+    row = (
+        await ImportRun.insert(
+            ImportRun(
+                user=user_id,
+                import_source=source_id,
+                source=label,
+                filename=label,
+                status=status,
+                started_at=now,
+                finished_at=now,
+                counts=dump({}),
+                error=error,
+            )
+        )
+        .returning(ImportRun.id)
+        .run()
+    )
+    return await get_report_by_id(int(row[0]["id"]))
+
+
+async def _skipped(user_id: int, source_id: int, label: str, now: dt.datetime) -> ImportReport:
+    return await _record(user_id, source_id, label, "skipped", None, now)
+
+
+async def _failed(
+    user_id: int, source_id: int, label: str, message: str, now: dt.datetime
+) -> ImportReport:
+    return await _record(user_id, source_id, label, "failed", message, now)
