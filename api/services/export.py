@@ -1,0 +1,243 @@
+"""Export (JSON, vCard 4.0, CSV) and restore: a user's data leaves and comes back whole."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from api.db import write_transaction
+from api.db.tables import (
+    Circle,
+    Contact,
+    ContactKey,
+    FeedToken,
+    FollowUp,
+    ImportSource,
+    Interaction,
+    Reminder,
+    User,
+)
+from api.errors import BadRequest, Conflict
+from api.jsonutil import load_list
+
+FORMAT_VERSION = 1
+_USER_FIELDS = (
+    "email",
+    "password_hash",
+    "timezone",
+    "region",
+    "per_day_cap",
+    "per_week_cap",
+    "weekday_factors",
+    "alarm_hour",
+    "nightly_hour",
+    "own_emails",
+    "created_at",
+)
+_SKIP = {"id", "user"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    return value
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in r.items() if k != "user"} for r in rows]
+
+
+async def export_json(user_id: int) -> dict[str, Any]:
+    """Everything a user owns, ids included so references survive a restore exactly."""
+    user = await User.select().where(User.id == user_id).first().run()
+    assert user is not None
+    doc: dict[str, Any] = {
+        "kith_export": FORMAT_VERSION,
+        "user": {k: _plain(user[k]) for k in _USER_FIELDS},
+    }
+    for name, table in _TABLES:
+        rows = await table.select().where(table.user == user_id).order_by(table.id).run()
+        doc[name] = _rows(rows)
+    return doc
+
+
+_TABLES: list[tuple[str, Any]] = [
+    ("circles", Circle),
+    ("contacts", Contact),
+    ("contact_keys", ContactKey),
+    ("interactions", Interaction),
+    ("follow_ups", FollowUp),
+    ("reminders", Reminder),
+    ("sources", ImportSource),
+]
+_DATETIME = {
+    "created_at",
+    "updated_at",
+    "last_at",
+    "at",
+    "done_at",
+    "changed_at",
+    "last_run_at",
+}
+_DATE = {"due_on", "not_before", "entered_on", "day", "until"}
+
+
+def _parse(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _DATETIME:
+        return dt.datetime.fromisoformat(value)
+    if name in _DATE:
+        return dt.date.fromisoformat(value)
+    if name == "photo":
+        return base64.b64decode(value)
+    return value
+
+
+async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
+    """Recreate an exported account with the same ids (one transaction). Returns the user id."""
+    if doc.get("kith_export") != FORMAT_VERSION:
+        raise BadRequest("not a Kith JSON export (or from an unknown version)")
+    email = doc["user"]["email"]
+    async with write_transaction():
+        existing = await User.select(User.id).where(User.email == email).first().run()
+        if existing is not None:
+            if not replace:
+                raise Conflict(f"an account for {email} exists; use --replace to overwrite it")
+            await User.delete().where(User.id == existing["id"]).run()
+        values = {k: _parse(k, v) for k, v in doc["user"].items()}
+        row = await User.insert(User(**values)).returning(User.id).run()
+        user_id = int(row[0]["id"])
+        ids: dict[str, dict[int, int]] = {}
+        for name, table in _TABLES:
+            ids[name] = {}
+            for item in doc.get(name, []):
+                data = {k: _parse(k, v) for k, v in item.items() if k not in _SKIP}
+                for ref, target in _REFS.get(name, {}).items():
+                    if data.get(ref) is not None:
+                        data[ref] = ids[target][data[ref]]
+                got = await table.insert(table(user=user_id, **data)).returning(table.id).run()
+                ids[name][item["id"]] = int(got[0]["id"])
+    return user_id
+
+
+_REFS: dict[str, dict[str, str]] = {
+    "contacts": {"circle": "circles"},
+    "contact_keys": {"contact": "contacts"},
+    "interactions": {"contact": "contacts"},
+    "follow_ups": {"contact": "contacts", "interaction": "interactions"},
+    "reminders": {"contact": "contacts"},
+}
+
+
+def neutralize(cell: str) -> str:
+    """CSV formula injection: a cell starting with = + - @ (or tab/CR) is prefixed with ' so
+    spreadsheets show it as text (OWASP CSV injection)."""
+    return "'" + cell if cell[:1] in {"=", "+", "-", "@", "\t", "\r"} else cell
+
+
+CSV_COLUMNS = (
+    "Name",
+    "Given Name",
+    "Family Name",
+    "Organization",
+    "Title",
+    "Emails",
+    "Phones",
+    "Birthday",
+    "Circle",
+    "Health",
+    "Last Contact",
+    "Note",
+)
+
+
+async def _contacts(user_id: int) -> list[dict[str, Any]]:
+    return (
+        await Contact.select(
+            *Contact.all_columns(exclude=[Contact.photo]),
+            Contact.circle.name.as_alias("circle_name"),
+        )
+        .where(Contact.user == user_id)
+        .order_by(Contact.id)
+        .run()
+    )
+
+
+async def export_csv(user_id: int) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for c in await _contacts(user_id):
+        cells = [
+            c["full_name"],
+            c["given_name"] or "",
+            c["family_name"] or "",
+            c["organization"] or "",
+            c["title"] or "",
+            " ::: ".join(load_list(c["emails"])),
+            " ::: ".join(load_list(c["phones"])),
+            c["birthday"] or "",
+            c["circle_name"] or "",
+            str(c["health"]),
+            c["last_at"].date().isoformat() if c["last_at"] else "",
+            c["note"] or "",
+        ]
+        writer.writerow([neutralize(str(x)) for x in cells])
+    return out.getvalue()
+
+
+def _vescape(text: str) -> str:
+    """RFC 6350 section 3.4: backslash, comma, semicolon and newline are escaped."""
+    return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 6350 section 3.2: lines longer than 75 octets are folded (CRLF + space)."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line
+    parts: list[str] = []
+    current = b""
+    for ch in line:
+        b = ch.encode()
+        if len(current) + len(b) > (75 if not parts else 74):
+            parts.append(current.decode())
+            current = b""
+        current += b
+    parts.append(current.decode())
+    return "\r\n ".join(parts)
+
+
+async def export_vcard(user_id: int) -> str:
+    lines: list[str] = []
+    for c in await _contacts(user_id):
+        card = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_vescape(c['full_name'])}"]
+        card.append(f"N:{_vescape(c['family_name'] or '')};{_vescape(c['given_name'] or '')};;;")
+        if c["organization"]:
+            card.append(f"ORG:{_vescape(c['organization'])}")
+        if c["title"]:
+            card.append(f"TITLE:{_vescape(c['title'])}")
+        card += [f"EMAIL:{_vescape(e)}" for e in load_list(c["emails"])]
+        card += [f"TEL;VALUE=uri:tel:{p}" for p in load_list(c["phones"])]
+        card += [f"URL:{u}" for u in load_list(c["urls"])]
+        if c["birthday"]:
+            card.append(
+                f"BDAY:{c['birthday'].replace('-', '') if not c['birthday'].startswith('--') else c['birthday'][:4] + c['birthday'][5:]}"
+            )
+        if c["note"]:
+            card.append(f"NOTE:{_vescape(c['note'])}")
+        card.append(f"UID:urn:kith:{user_id}:{c['id']}")
+        card.append("END:VCARD")
+        lines += [_fold(x) for x in card]
+    return "\r\n".join(lines) + ("\r\n" if lines else "")
+
+
+async def wipe_feed_tokens(user_id: int) -> None:
+    """A restored account gets a new feed URL (tokens are derived from this server's secret)."""
+    await FeedToken.delete().where(FeedToken.user == user_id).run()
