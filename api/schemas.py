@@ -285,3 +285,38 @@ class FeedOut(msgspec.Struct):
 class DoneIn(msgspec.Struct, omit_defaults=True):
     kind: str = "message"
     idempotency_key: str | None = None
+
+
+class SuggestionOut(msgspec.Struct):
+    id: int
+    score: int
+    reason: str
+    a: ContactOut
+    b: ContactOut
+
+
+class MergeIn(msgspec.Struct):
+    keep_id: int
+
+
+class MergedOut(msgspec.Struct):
+    contact: ContactOut
+    undo_id: int
+
+
+class SourceIn(msgspec.Struct, omit_defaults=True):
+    kind: str
+    location: str
+    format: str = "auto"
+    label: str = ""
+
+
+class SourceOut(msgspec.Struct):
+    id: int
+    kind: str
+    location: str
+    format: str
+    label: str
+    last_run_at: dt.datetime | None
+    last_status: str | None
+    last_error: str | None

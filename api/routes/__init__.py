@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes import auth, circles, contacts, feed, health, imports, interactions
+from api.routes import auth, circles, contacts, feed, health, imports, interactions, merges
 
 ROUTES: list[Any] = [
     health.health,
@@ -40,4 +40,13 @@ ROUTES: list[Any] = [
     feed.feed_info,
     feed.rotate_feed,
     feed.revoke_feed,
+    merges.list_suggestions,
+    merges.merge,
+    merges.dismiss,
+    merges.undo,
+    merges.list_sources,
+    merges.create_source,
+    merges.delete_source,
+    merges.run_source,
+    merges.nightly,
 ]

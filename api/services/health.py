@@ -28,26 +28,33 @@ async def health_report(now: dt.datetime) -> HealthOut:
     )
 
 
-async def nightly_status(now: dt.datetime) -> dict[str, object]:
+async def nightly_status(now: dt.datetime, user_id: int | None = None) -> dict[str, object]:
+    """The last nightly run (any user for /health, one user for the API); it says so loudly
+    when a run failed in the last day or the job is overdue."""
     from api.db.tables import NightlyRun
 
-    row = await NightlyRun.select().order_by(NightlyRun.id, ascending=False).first().run()
+    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
+    row = (
+        await NightlyRun.select().where(mine).order_by(NightlyRun.id, ascending=False).first().run()
+    )
     if row is None:
-        return {"last_run": None, "status": "never run"}
+        return {"last_run": None, "status": "never run", "alert": None}
+    since = now - dt.timedelta(days=1)
     failed = (
         await NightlyRun.count()
-        .where(
-            (NightlyRun.status == "failed") & (NightlyRun.started_at > now - dt.timedelta(days=1))
-        )
+        .where(mine & (NightlyRun.status == "failed") & (NightlyRun.started_at > since))
         .run()
     )
     overdue = row["started_at"] < now - dt.timedelta(hours=26)
+    alert = None
+    if failed:
+        alert = "a nightly run failed in the last day"
+    elif overdue:
+        alert = "the nightly job is overdue (last run over 26 hours ago)"
     return {
         "last_run": row["started_at"].isoformat(),
         "status": row["status"],
         "failed_last_day": int(failed),
         "overdue": overdue,
-        "alert": "a nightly run failed in the last day"
-        if failed
-        else ("the nightly job is overdue (last run over 26 hours ago)" if overdue else None),
+        "alert": alert,
     }

@@ -336,6 +336,10 @@ async def import_file(
         from api.services.strength import refresh_user
 
         await refresh_user(user, now)
+    if counts.get("new"):
+        from api.services.merges import refresh_suggestions
+
+        await refresh_suggestions(user.id, now)
     issues = _issues_json(filename, sorted(result.issues, key=lambda i: i.line))
     return await _finish(run_id, "ok", result.format, counts, issues, None, now)
 

@@ -1,0 +1,83 @@
+"""Merge suggestions and nightly sources."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+
+from api.routes.contacts import contact_out
+from api.routes.deps import current_user, now
+from api.routes.imports import report_out
+from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
+from api.services import contacts, merges, sources
+from api.services.health import nightly_status
+
+
+@get("/api/merge-suggestions")
+async def list_suggestions(request: Request[Any, Any, Any]) -> list[SuggestionOut]:
+    rows = await merges.list_suggestions(current_user(request).id)
+    return [
+        SuggestionOut(r.id, r.score, r.reason, contact_out(r.a), contact_out(r.b)) for r in rows
+    ]
+
+
+@post("/api/merge-suggestions/{suggestion_id:int}/merge", status_code=200)
+async def merge(
+    suggestion_id: FromPath[int], data: JSONBody[MergeIn], request: Request[Any, Any, Any]
+) -> MergedOut:
+    user = current_user(request)
+    undo_id = await merges.merge(user, suggestion_id, data.keep_id, now(request))
+    return MergedOut(contact_out(await contacts.get_contact(user.id, data.keep_id)), undo_id)
+
+
+@post("/api/merge-suggestions/{suggestion_id:int}/dismiss", status_code=200)
+async def dismiss(suggestion_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, bool]:
+    await merges.dismiss(current_user(request).id, suggestion_id, now(request))
+    return {"ok": True}
+
+
+@post("/api/merges/{undo_id:int}/undo", status_code=200)
+async def undo(undo_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, bool]:
+    await merges.undo_merge(current_user(request), undo_id, now(request))
+    return {"ok": True}
+
+
+def _source_out(info: sources.SourceInfo) -> SourceOut:
+    return msgspec.convert(asdict(info), SourceOut)
+
+
+@get("/api/sources")
+async def list_sources(request: Request[Any, Any, Any]) -> list[SourceOut]:
+    return [_source_out(s) for s in await sources.list_sources(current_user(request).id)]
+
+
+@post("/api/sources")
+async def create_source(data: JSONBody[SourceIn], request: Request[Any, Any, Any]) -> SourceOut:
+    info = await sources.create_source(
+        current_user(request).id, data.kind, data.location, data.format, data.label
+    )
+    return _source_out(info)
+
+
+@delete("/api/sources/{source_id:int}", status_code=200)
+async def delete_source(
+    source_id: FromPath[int], request: Request[Any, Any, Any]
+) -> dict[str, bool]:
+    await sources.delete_source(current_user(request).id, source_id)
+    return {"ok": True}
+
+
+@post("/api/sources/{source_id:int}/run", status_code=200)
+async def run_source(source_id: FromPath[int], request: Request[Any, Any, Any]) -> ImportReportOut:
+    report = await sources.run_source(current_user(request), source_id, now(request))
+    return report_out(report)
+
+
+@get("/api/nightly")
+async def nightly(request: Request[Any, Any, Any]) -> dict[str, object]:
+    current_user(request)
+    return await nightly_status(now(request), current_user(request).id)
