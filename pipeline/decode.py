@@ -32,6 +32,13 @@ def _looks_utf16(raw: bytes) -> str | None:
     return None
 
 
+def _mostly_text(text: str) -> bool:
+    """Real exports are text: at most a few control characters or replacement marks."""
+    sample = text[:4000]
+    bad = sum(1 for ch in sample if (ch < " " and ch not in "\t\r\n") or ch == "\ufffd")
+    return bad <= 0.05 * max(1, len(sample))
+
+
 def decode_bytes(raw: bytes) -> tuple[str, str]:
     """(text, encoding). Raises UnreadableFile for empty or binary input.
 
@@ -46,7 +53,10 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
             return raw.decode(encoding, errors="replace"), encoding.replace("-sig", "")
     utf16 = _looks_utf16(raw)
     if utf16:
-        return raw.decode(utf16, errors="replace"), utf16
+        text = raw.decode(utf16, errors="replace")
+        if not _mostly_text(text):
+            raise UnreadableFile("the file is binary, not a contact or calendar export")
+        return text, utf16
     if b"\x00" in raw[:8000]:
         raise UnreadableFile("the file is binary, not a contact or calendar export")
     try:
