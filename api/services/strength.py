@@ -376,9 +376,10 @@ def _changed_since(
 ) -> bool:
     if published_at is None:
         return True
-    if updated_at > published_at:
+    # `>=`: something recorded in the same instant as the publication still counts as news.
+    if updated_at >= published_at:
         return True
-    return any(r["created_at"] > published_at for r in interactions)
+    return any(r["created_at"] >= published_at for r in interactions)
 
 
 async def strength_report(user: UserInfo, contact_id: int, now: dt.datetime) -> dict[str, Any]:
