@@ -141,3 +141,20 @@ async def test_another_users_imports_are_404(alice, bob):
     report = await upload(alice, JANE_VCF)
     assert (await bob.get(f"/api/imports/{report['id']}")).status_code == 404
     assert (await bob.get("/api/imports")).json() == []
+
+
+async def test_vcard_photos_become_small_thumbnails_and_a_bad_photo_is_only_an_issue(alice):
+    report = await upload(alice, DATA / "vcard" / "apple-ios5-iphone-3.0-photo.vcf")
+    assert report["status"] == "ok"
+    person = (await alice.get("/api/contacts")).json()["items"][0]
+    assert person["has_photo"] is True
+    r = await alice.get(f"/api/contacts/{person['id']}/photo")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(r.content)) as img:
+        assert max(img.size) <= 128
+    broken = await upload(alice, DATA / "vcard" / "blackberry-2.1-truncated-photo-empty-note.vcf")
+    assert broken["status"] == "ok" and broken["counts"]["new"] >= 1

@@ -1,0 +1,429 @@
+"""Match imported records to existing contacts and plan one idempotent import (DESIGN.md 3-4)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from pipeline.merge import (
+    ExistingContact,
+    FieldValue,
+    Key,
+    KeyKind,
+    Owners,
+    Suggestion,
+    combine,
+    display_name,
+    new_keys,
+    record_changes,
+    record_emails,
+    record_phones,
+)
+from pipeline.models import ContactRecord, ImportIssue
+from pipeline.normalize import fallback_name, name_key
+
+__all__ = [
+    "ExistingContact",
+    "ImportPlan",
+    "Key",
+    "PlannedCreate",
+    "PlannedUpdate",
+    "RecordMatch",
+    "Suggestion",
+    "apply_plan",
+    "plan_import",
+]
+
+RANKS: tuple[KeyKind, ...] = ("source-uid", "email", "phone")  # DESIGN.md section 4 order
+_E164 = re.compile(r"^\+[1-9]\d{5,14}$")
+# Refuse to archive more than this share of a source's contacts in one run: a truncated export
+# (Google's is known to drop contacts) must not silently hide half of someone's network.
+ARCHIVE_GUARD_FRACTION = 0.5
+ARCHIVE_GUARD_MIN = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCreate:
+    fields: dict[str, FieldValue]  # every field: None or [] when absent
+    keys: tuple[Key, ...]
+    records: tuple[int, ...]  # indexes into the records passed to plan_import
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedUpdate:
+    contact_id: int
+    changes: dict[str, FieldValue]  # changed fields only; a list field carries its full new value
+    add_keys: tuple[Key, ...]
+    unarchive: bool
+    records: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMatch:
+    """Where one record went: an existing contact or `creates[create]`; for photos, connected_on."""
+
+    record: int
+    line: int
+    contact_id: int | None
+    create: int | None
+    via: str  # "source-uid", "email", "phone", "name" or "new"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    source: str
+    creates: tuple[PlannedCreate, ...] = ()
+    updates: tuple[PlannedUpdate, ...] = ()
+    unchanged: tuple[int, ...] = ()
+    archives: tuple[int, ...] = ()
+    matches: tuple[RecordMatch, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    issues: tuple[ImportIssue, ...] = ()
+    skipped: tuple[int, ...] = ()  # record indexes
+
+    @property
+    def unarchives(self) -> tuple[int, ...]:
+        return tuple(u.contact_id for u in self.updates if u.unarchive)
+
+    @property
+    def keys_to_add(self) -> tuple[tuple[int, Key], ...]:
+        return tuple((u.contact_id, k) for u in self.updates for k in u.add_keys)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.creates),
+            "updated": len(self.updates),
+            "unchanged": len(self.unchanged),
+            "archived": len(self.archives),
+            "skipped": len(self.skipped),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One record's claimed keys (stored on the contact it lands on), by kind in RANKS order."""
+
+    index: int
+    uids: tuple[str, ...]  # namespaced: the record's own uid, else a synthetic one
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]  # E.164 only
+    name_fallback: bool  # uid-less with an email or phone: may fall back to its name-derived uid
+    keyless_name: bool  # its only key is the name-derived uid
+
+    def by_kind(self) -> tuple[tuple[KeyKind, tuple[str, ...]], ...]:
+        return (("source-uid", self.uids), ("email", self.emails), ("phone", self.phones))
+
+
+def _name_uid(ns: str, rec: ContactRecord) -> str:
+    display = fallback_name(
+        full_name=rec.full_name,
+        given_name=rec.given_name,
+        family_name=rec.family_name,
+        nickname=rec.nickname,
+        organization=rec.organization,
+        phones=record_phones(rec),
+    )
+    base = (name_key(display) or display.casefold()) if display else ""
+    # A profile URL (LinkedIn's only identifier) separates two connections with the same name.
+    url = next((u.strip() for u in rec.urls if u and u.strip()), None)
+    return f"{ns}~name:{base}" + (f"|{url}" if url else "")
+
+
+def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
+    emails = record_emails(rec)
+    phones = record_phones(rec)
+    named = (rec.full_name, rec.given_name, rec.family_name, rec.nickname, rec.organization)
+    if not emails and not phones and not any(v and v.strip() for v in named):
+        return None  # nothing fallback_name could call it
+    e164 = [p for p in phones if _E164.match(p)]
+    uid = (rec.source_uid or "").strip()
+    keyless = not emails and not e164
+    if uid:
+        synthetic = ns + uid
+    elif emails:
+        # Synthetic uids give every uid-less record a key in its source's namespace, so re-imports
+        # find it and archiving can tell which sources still contain a contact.
+        synthetic = f"{ns}~email:{emails[0]}"
+    elif e164:
+        synthetic = f"{ns}~phone:{e164[0]}"
+    else:
+        synthetic = _name_uid(ns, rec)
+    return _Prepared(
+        index=index,
+        uids=(synthetic,),
+        emails=tuple(emails),
+        phones=tuple(e164),
+        name_fallback=not uid and not keyless,
+        keyless_name=keyless and not uid,
+    )
+
+
+def plan_import(
+    records: Sequence[ContactRecord],
+    existing: Sequence[ExistingContact],
+    *,
+    source: str,
+    full_export: bool,
+) -> ImportPlan:
+    """Decide what one file does to the user's contacts; the api applies it in one transaction.
+
+    Records that share any key (uid, email, E.164 phone) are one person. A person is matched by
+    source uid, then email, then phone (DESIGN.md section 4); a uid-less record with an email or
+    phone that matches nothing falls back to its name, only when exactly one person in the file
+    claims that contact. When keys point at several contacts, the first in that order wins and the
+    others become merge suggestions.
+    """
+    ns = f"{source}:"
+    owners: dict[str, dict[str, int]] = {kind: {} for kind in RANKS}
+    by_id: dict[int, ExistingContact] = {}
+    for contact in existing:
+        cid = by_id.setdefault(contact.id, contact).id
+        for kind in RANKS:
+            held = owners[kind]
+            for value in contact.values_of(kind):
+                held.setdefault(value, cid)
+    issues: list[ImportIssue] = []
+    skipped: list[int] = []
+    prepared: list[_Prepared] = []
+    for i, rec in enumerate(records):
+        prep = _prepare(i, rec, ns)
+        if prep is None:
+            skipped.append(i)
+            issues.append(ImportIssue(rec.line, "no name, organization, email or phone: skipped"))
+        else:
+            prepared.append(prep)
+    groups = _group(prepared)
+    for group in groups:
+        first_line = records[group[0].index].line
+        for prep in group[1:]:
+            message = f"same person as line {first_line}: merged into one contact"
+            issues.append(ImportIssue(records[prep.index].line, message))
+
+    targets, seen, suggestions = _match(groups, owners, records, ns)
+    by_target: dict[int, list[int]] = defaultdict(list)
+    creates: list[PlannedCreate] = []
+    where: list[tuple[int | None, int | None, str] | None] = [None] * len(records)
+    for gi, group in enumerate(groups):
+        if gi in targets:
+            cid, via = targets[gi]
+            by_target[cid].append(gi)
+            for prep in group:
+                where[prep.index] = (cid, None, via)
+            continue
+        indexes = tuple(p.index for p in group)
+        values = combine([records[i] for i in indexes])
+        values["full_name"] = display_name(values, full=True)
+        keys = tuple(dict.fromkeys(Key(k, v) for p in group for k, vs in p.by_kind() for v in vs))
+        for i in indexes:
+            where[i] = (None, len(creates), "new")
+        creates.append(PlannedCreate(fields=values, keys=keys, records=indexes))
+
+    updates: list[PlannedUpdate] = []
+    unchanged: list[int] = []
+    for cid in sorted(by_target):
+        preps = sorted((p for gi in by_target[cid] for p in groups[gi]), key=lambda p: p.index)
+        update = _update(by_id[cid], preps, records, owners, source)
+        if update is None:
+            unchanged.append(cid)
+        else:
+            updates.append(update)
+
+    archives: list[int] = []
+    if full_export:
+        archives = _archives(existing, seen, source, bool(prepared), issues)
+    matches: list[RecordMatch] = []
+    for i, target in enumerate(where):
+        if target is not None:
+            matches.append(RecordMatch(i, records[i].line, *target))
+    return ImportPlan(
+        source=source,
+        creates=tuple(creates),
+        updates=tuple(updates),
+        unchanged=tuple(unchanged),
+        archives=tuple(archives),
+        matches=tuple(matches),
+        suggestions=tuple(suggestions[pair] for pair in sorted(suggestions)),
+        issues=tuple(sorted(issues, key=lambda issue: issue.line)),
+        skipped=tuple(skipped),
+    )
+
+
+def _update(
+    contact: ExistingContact,
+    preps: list[_Prepared],
+    records: Sequence[ContactRecord],
+    owners: Owners,
+    source: str,
+) -> PlannedUpdate | None:
+    """What the records that landed on `contact` change there; None when nothing does."""
+    values = combine([records[p.index] for p in preps])
+    values["full_name"] = display_name(values, full=False)
+    changes = record_changes(contact, values, owners, source)
+    claimed: dict[KeyKind, list[str]] = {kind: [] for kind in RANKS}
+    for prep in preps:
+        for kind, claims in prep.by_kind():
+            claimed[kind] += claims
+    add_keys = new_keys(contact, claimed, owners)
+    unarchive = contact.archived and "archived" not in contact.edited_fields
+    if not (changes or add_keys or unarchive):
+        return None
+    indexes = tuple(p.index for p in preps)
+    return PlannedUpdate(contact.id, changes, add_keys, unarchive, indexes)
+
+
+def _group(prepared: list[_Prepared]) -> list[list[_Prepared]]:
+    """Union-find over shared keys: records of one file that are the same person, in file order."""
+    parent = list(range(len(prepared)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, dict[str, int]] = {kind: {} for kind in RANKS}
+    for pos, prep in enumerate(prepared):
+        for kind, values in prep.by_kind():
+            seen = first[kind]
+            for value in values:
+                other = seen.setdefault(value, pos)
+                if other != pos:
+                    a, b = find(other), find(pos)
+                    # The smaller index stays the root, so groups come out ordered by first record.
+                    parent[max(a, b)] = min(a, b)
+    members: dict[int, list[_Prepared]] = {}
+    for pos, prep in enumerate(prepared):
+        members.setdefault(find(pos), []).append(prep)
+    return list(members.values())
+
+
+def _match(
+    groups: list[list[_Prepared]],
+    owners: Owners,
+    records: Sequence[ContactRecord],
+    ns: str,
+) -> tuple[dict[int, tuple[int, str]], set[int], dict[tuple[int, int], Suggestion]]:
+    """Group index -> (contact id, via); every contact any key touched; suggestions by id pair."""
+    targets: dict[int, tuple[int, str]] = {}
+    seen: set[int] = set()
+    suggestions: dict[tuple[int, int], Suggestion] = {}
+    for gi, group in enumerate(groups):
+        found = [
+            (cid, kind, records[prep.index].line)
+            for rank, kind in enumerate(RANKS)
+            for prep in group
+            for value in prep.by_kind()[rank][1]
+            if (cid := owners[kind].get(value)) is not None
+        ]
+        if not found:
+            continue
+        target, via, _ = found[0]
+        targets[gi] = (target, via)
+        for cid, kind, line in found:
+            seen.add(cid)
+            pair = (min(target, cid), max(target, cid))
+            if cid != target and pair not in suggestions:
+                reason = f"line {line}: {via} matches #{target}, {kind} matches #{cid}"
+                suggestions[pair] = Suggestion(pair[0], pair[1], 100, reason)
+
+    # Name fallback: only unambiguous, only inside this source's namespace, and never for a name
+    # that a keyless record of this file owns (that record would otherwise lose its contact).
+    keyless = {p.uids[0] for group in groups for p in group if p.keyless_name}
+    taken = {cid for cid, _ in targets.values()}
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for gi, group in enumerate(groups):
+        if gi in targets:
+            continue
+        for prep in group:
+            name_uid = _name_uid(ns, records[prep.index]) if prep.name_fallback else None
+            if name_uid is None or name_uid in keyless:
+                continue
+            cid = owners["source-uid"].get(name_uid)
+            if cid is not None and cid not in taken:
+                wanted[cid].append(gi)
+                break
+    for cid, gis in wanted.items():
+        if len(gis) == 1:
+            targets[gis[0]] = (cid, "name")
+            seen.add(cid)
+    return targets, seen, suggestions
+
+
+def _archives(
+    existing: Sequence[ExistingContact],
+    seen: set[int],
+    source: str,
+    any_records: bool,
+    issues: list[ImportIssue],
+) -> list[int]:
+    """Contacts this source created that its full export no longer has (archived, never deleted).
+
+    Kept: contacts the user edited, any contact that a record of this file touched by any key,
+    and contacts that carry a uid from another source (another export still lists them).
+    """
+    ns = f"{source}:"
+    mine = [c for c in existing if c.source == source and not c.archived]
+    gone = [
+        c.id
+        for c in mine
+        if c.id not in seen
+        and not c.edited_fields
+        and all(uid.startswith(ns) for uid in c.source_uids)
+    ]
+    many = len(gone) >= ARCHIVE_GUARD_MIN and len(gone) > ARCHIVE_GUARD_FRACTION * len(mine)
+    if gone and (many or not any_records):
+        issues.append(
+            ImportIssue(
+                0,
+                f"not archiving {len(gone)} of {len(mine)} contacts from {source}: "
+                "the export looks truncated",
+            )
+        )
+        return []
+    return sorted(gone)
+
+
+def apply_plan(
+    existing: Sequence[ExistingContact], plan: ImportPlan, *, next_id: int
+) -> list[ExistingContact]:
+    """The contacts after `plan`, as the api's transaction must leave them.
+
+    Creates get ids from `next_id` on. The api persists a plan with its own queries; this is the
+    reference for what they must do, and the state the idempotence tests re-import against.
+    """
+    updates = {u.contact_id: u for u in plan.updates}
+    archives = set(plan.archives)
+    out: list[ExistingContact] = []
+    for contact in existing:
+        update = updates.get(contact.id)
+        if update is not None:
+            contact = _with_keys(
+                replace(
+                    contact,
+                    fields={**contact.fields, **update.changes},
+                    archived=False if update.unarchive else contact.archived,
+                ),
+                update.add_keys,
+            )
+        if contact.id in archives:
+            contact = replace(contact, archived=True)
+        out.append(contact)
+    for i, create in enumerate(plan.creates):
+        new = ExistingContact(id=next_id + i, fields=dict(create.fields), source=plan.source)
+        out.append(_with_keys(new, create.keys))
+    return out
+
+
+def _with_keys(contact: ExistingContact, keys: Sequence[Key]) -> ExistingContact:
+    def of(kind: KeyKind) -> set[str]:
+        return {k.value for k in keys if k.kind == kind}
+
+    return replace(
+        contact,
+        source_uids=contact.source_uids | of("source-uid"),
+        emails=contact.emails | of("email"),
+        phones=contact.phones | of("phone"),
+    )
