@@ -1,0 +1,345 @@
+"""Relationship strength: day credits, the decaying score S(t), health and the due date.
+
+The model (scoring.md 2): `S(t) = sum over contact-days d of c_d * 2^(-(t - tau_d) / h)`.
+Exponential decay with the half-life `h` equal to the circle's cadence gives the exact "loses half
+its weight every month" explanation and a closed-form due date (Firefox 147 frecency stores the
+same "day the score decays to a threshold"). Day credits are burst-compressed because contact-days
+predict tie strength better than raw counts (Urena-Carrion et al. 2020). Pure: `now` and the
+user's timezone are parameters, and day boundaries are local days in that timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from pipeline.circles import Cadence
+from pipeline.explain import Contribution, Explanation, explain
+
+# scoring.md 5.1, in message-equivalents: the ordering follows the evidence, the values are tunable.
+WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "coffee": 2.0,
+        "meal": 2.0,
+        "meeting": 2.0,
+        "call": 1.5,
+        "video": 1.5,
+        "message": 1.0,
+        "email": 1.0,
+        "intro": 1.5,
+        "favour": 1.5,
+        "event": 0.75,
+        "group-message": 0.5,
+        "connected": 1.0,
+    }
+)
+# Co-present kinds are scaled by group size: conversations of more than four split (Dunbar).
+GROUP_SCALED = frozenset({"coffee", "meal", "meeting", "event"})
+# Asynchronous kinds are the ones that can go unanswered (non-responder back-off, scoring.md 2.6).
+ASYNC_KINDS = frozenset({"message", "email", "group-message"})
+# No credit; they only move `not_before` (scoring.md 2.8).
+LIFECYCLE_KINDS = frozenset({"snooze", "skip", "done", "planned"})
+KINDS = frozenset(WEIGHTS) | LIFECYCLE_KINDS
+DIRECTIONS = frozenset({"in", "out", "both"})
+
+THETA = 0.5  # due threshold: one message sustains exactly one cadence
+BURST_RATIO = 0.5  # n same-kind events in a day count 1, 1.5, 1.75, ... -> 2 times the best one
+DAY_CAP = 3.0  # no single day buys more than log2(6) cadences
+ABSOLUTE_HALF_LIFE_DAYS = 30.0  # circle-independent strength for ranking (Firefox 147's 30 d)
+BACKOFF_MAX_CADENCES = 3
+BALL_IN_COURT_DAYS = 2
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One logged fact about a contact. `at` must be timezone-aware.
+
+    `attendee_count` counts everyone present, the user included. `key` is the source's id when
+    it has one; events sharing a key are one event. `until` is a snooze's end day.
+    """
+
+    at: dt.datetime
+    kind: str
+    attendee_count: int | None = None
+    direction: str | None = None
+    key: str | None = None
+    until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.utcoffset() is None:
+            raise ValueError("event time must be timezone-aware")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown interaction kind {self.kind!r}")
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            raise ValueError(f"unknown direction {self.direction!r}")
+        if self.attendee_count is not None and self.attendee_count < 1:
+            raise ValueError("attendee_count counts the user, so it is at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class DayCredit:
+    """The burst-compressed credit `c_d` of one local day, anchored at its latest contact."""
+
+    on: dt.date
+    anchor: dt.datetime
+    credit: float
+    kinds: tuple[str, ...]
+    outbound_async_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Where a contact stands at `now`.
+
+    `score` is S(now); `health` is 0-99; `due_at`/`due_on` (local) include the non-responder
+    back-off and are None without any interaction; `not_before` comes from snooze, skip, done and
+    planned events; `absolute_score` uses a fixed 30-day half-life for cross-circle ranking.
+    """
+
+    score: float
+    health: int
+    due_at: dt.datetime | None
+    due_on: dt.date | None
+    not_before: dt.date | None
+    last_at: dt.datetime | None
+    last_kind: str | None
+    ball_in_court: bool
+    backoff_days: float
+    absolute_score: float
+    explanation: Explanation
+
+
+def _canonical(e: Event) -> tuple[dt.datetime, str, int, str, int, str]:
+    return (
+        e.at.astimezone(dt.UTC),
+        e.kind,
+        e.attendee_count or 0,
+        e.direction or "",
+        e.until.toordinal() if e.until else 0,
+        e.key or "",
+    )
+
+
+def dedup_key(e: Event) -> str:
+    """The source's key, else kind + time to the second + direction + attendees (scoring.md 2.1)."""
+    if e.key is not None:
+        return "k:" + e.key
+    second = e.at.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+    return f"d:{e.kind}|{second}|{e.direction}|{e.attendee_count}"
+
+
+def ingest(events: Iterable[Event]) -> tuple[Event, ...]:
+    """Collapse duplicates and sort canonically. Among records sharing a key the one whose
+    canonical form sorts first wins, so the result does not depend on input order.
+    """
+    best: dict[str, Event] = {}
+    for e in events:
+        k = dedup_key(e)
+        held = best.get(k)
+        if held is None or _canonical(e) < _canonical(held):
+            best[k] = e
+    return tuple(sorted(best.values(), key=_canonical))
+
+
+def group_factor(attendee_count: int | None) -> float:
+    """`g(n) = clamp(3 / (n - 1), 0.25, 1)`: up to four people count fully, a crowd a quarter."""
+    if attendee_count is None or attendee_count <= 2:
+        return 1.0
+    return min(1.0, max(0.25, 3.0 / (attendee_count - 1)))
+
+
+def base_weight(e: Event) -> float:
+    """`w_kind * g(n)` for co-present kinds, `w_kind` otherwise; 0 for lifecycle events."""
+    w = WEIGHTS.get(e.kind, 0.0)
+    return w * group_factor(e.attendee_count) if e.kind in GROUP_SCALED else w
+
+
+def _credits(events: Sequence[Event], now: dt.datetime, tz: dt.tzinfo) -> tuple[DayCredit, ...]:
+    weights: dict[dt.date, dict[str, list[float]]] = {}
+    anchors: dict[dt.date, dt.datetime] = {}
+    outbound_only: dict[dt.date, bool] = {}
+    for e in events:
+        if e.kind not in WEIGHTS or e.at > now:  # as-of semantics: E(t) = {e : t_e <= t}
+            continue
+        day = e.at.astimezone(tz).date()
+        weights.setdefault(day, {}).setdefault(e.kind, []).append(base_weight(e))
+        at = e.at.astimezone(dt.UTC)
+        anchors[day] = max(at, anchors.get(day, at))
+        unanswered = e.kind in ASYNC_KINDS and e.direction == "out"
+        outbound_only[day] = outbound_only.get(day, True) and unanswered
+    result = []
+    for day in sorted(weights):
+        by_kind = weights[day]
+        groups = (
+            max(ws) * (1 - BURST_RATIO ** len(ws)) / (1 - BURST_RATIO)
+            for _, ws in sorted(by_kind.items())
+        )
+        credit = min(DAY_CAP, math.fsum(groups))
+        result.append(
+            DayCredit(day, anchors[day], credit, tuple(sorted(by_kind)), outbound_only[day])
+        )
+    return tuple(result)
+
+
+def day_credits(
+    events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo
+) -> tuple[DayCredit, ...]:
+    """Credits per local day from the events at or before `now`, oldest first (scoring.md 2.2):
+    per (day, kind) `max(b) * (1 - rho^n) / (1 - rho)`, summed over kinds, capped at `DAY_CAP`.
+    """
+    return _credits(ingest(events), now, tz)
+
+
+def _terms(
+    contact_days: Sequence[DayCredit], at: dt.datetime, half_life_days: float
+) -> list[float]:
+    return [
+        c.credit * 2.0 ** (-((at - c.anchor) / _DAY) / half_life_days) if c.anchor <= at else 0.0
+        for c in contact_days
+    ]
+
+
+def strength(contact_days: Sequence[DayCredit], at: dt.datetime, half_life_days: float) -> float:
+    """`S(at)`. `math.fsum` is exactly rounded, so S is bitwise independent of event order."""
+    return math.fsum(_terms(contact_days, at, half_life_days))
+
+
+def score(
+    events: Iterable[Event], *, at: dt.datetime, tz: dt.tzinfo, half_life_days: float
+) -> float:
+    """S(at) straight from events."""
+    return strength(day_credits(events, now=at, tz=tz), at, half_life_days)
+
+
+def health(score: float) -> int:
+    """`floor(100 * (1 - e^(-S / 2 theta)))`, 0-99 (scoring.md 2.5).
+
+    The band edge stays exact, due exactly when health <= 39: a contact above the threshold never
+    shows 39, which plain flooring would do for S just above theta.
+    """
+    value = min(99, math.floor(100.0 * (1.0 - math.exp(-score / (2.0 * THETA)))))
+    return max(value, 40) if score > THETA else min(value, 39)
+
+
+def threshold_due_at(contact_days: Sequence[DayCredit], cadence: Cadence) -> dt.datetime | None:
+    """`t* = tau_last + h * clamp(log2(S(tau_last) / theta), 0, M)`, before back-off.
+
+    Evaluated at the last contact, so it does not depend on when it is computed (scoring.md 3.1);
+    the cap M keeps years of history from buying unlimited silence, and the floor at 0 keeps a
+    weak last contact from dating the reminder before the contact itself.
+    """
+    if not contact_days:
+        return None
+    last = contact_days[-1].anchor
+    s = strength(contact_days, last, cadence.half_life_days)
+    cadences = min(cadence.slack, max(0.0, math.log2(s / THETA)))
+    return last + dt.timedelta(days=cadence.half_life_days * cadences)
+
+
+def backoff_days(contact_days: Sequence[DayCredit], cadence: Cadence) -> float:
+    """`min(k - 1, 3) * h` once the last k >= 2 contact-days were unanswered outbound messages,
+    so the app stops asking the user to chase someone who does not reply (scoring.md 2.6).
+    """
+    k = 0
+    for c in reversed(contact_days):
+        if not c.outbound_async_only:
+            break
+        k += 1
+    return min(k - 1, BACKOFF_MAX_CADENCES) * cadence.half_life_days if k >= 2 else 0.0
+
+
+def not_before(
+    events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo, cadence: Cadence
+) -> dt.date | None:
+    """Earliest reminder day from lifecycle events (scoring.md 2.8): snooze until its day, skip
+    for half a cadence, done until tomorrow, a planned meeting until the day after it.
+    """
+    days: list[dt.date] = []
+    for e in events:
+        local = e.at.astimezone(tz).date()
+        if e.kind == "planned":
+            days.append(local + _DAY)
+        elif e.at > now:
+            continue
+        elif e.kind == "snooze":
+            days.append(e.until or local + _DAY)
+        elif e.kind == "skip":
+            days.append(local + dt.timedelta(days=math.ceil(cadence.half_life_days / 2)))
+        elif e.kind == "done":
+            days.append(local + _DAY)
+    return max(days, default=None)
+
+
+def _last_contact(events: Sequence[Event], now: dt.datetime) -> Event | None:
+    credited = [e for e in events if e.kind in WEIGHTS and e.at <= now]
+    return max(credited, key=_canonical, default=None)
+
+
+def assess(
+    events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo, cadence: Cadence
+) -> Assessment:
+    """Score, health, due date and explanation of one contact at `now` (aware)."""
+    log = ingest(events)
+    contact_days = _credits(log, now, tz)
+    h = cadence.half_life_days
+    terms = _terms(contact_days, now, h)
+    s = math.fsum(terms)
+    raw_due = threshold_due_at(contact_days, cadence)
+    backoff = backoff_days(contact_days, cadence)
+    due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
+    due_on = None if due_at is None else due_at.date()
+    last = _last_contact(log, now)
+    ball = (
+        last is not None
+        and last.kind in ASYNC_KINDS
+        and last.direction == "in"
+        and now - last.at > dt.timedelta(days=BALL_IN_COURT_DAYS)
+    )
+    nb = not_before(log, now=now, tz=tz, cadence=cadence)
+    contributions = [
+        Contribution(c.on, c.kinds, c.credit, term)
+        for c, term in zip(contact_days, terms, strict=True)
+    ]
+    explanation = explain(
+        contributions,
+        score=s,
+        half_life_days=h,
+        due_on=due_on,
+        today=now.astimezone(tz).date(),
+        not_before=nb,
+        backoff_days=backoff,
+    )
+    return Assessment(
+        score=s,
+        health=health(s),
+        due_at=due_at,
+        due_on=due_on,
+        not_before=nb,
+        last_at=None if last is None else last.at.astimezone(tz),
+        last_kind=None if last is None else last.kind,
+        ball_in_court=ball,
+        backoff_days=backoff,
+        absolute_score=strength(contact_days, now, ABSOLUTE_HALF_LIFE_DAYS),
+        explanation=explanation,
+    )
+
+
+def health_series(
+    events: Iterable[Event], *, today: dt.date, tz: dt.tzinfo, cadence: Cadence, days: int = 180
+) -> list[int]:
+    """Daily health for a sparkline, oldest first, ending with `today`: each value is the
+    health at the end of that local day (its following midnight), counting that day's contacts.
+    """
+    end_of_today = dt.datetime.combine(today + _DAY, dt.time(), tzinfo=tz)
+    contact_days = _credits(ingest(events), end_of_today - dt.timedelta(microseconds=1), tz)
+    series = []
+    for offset in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=offset)
+        midnight = dt.datetime.combine(day + _DAY, dt.time(), tzinfo=tz)
+        upto = [c for c in contact_days if c.on <= day]
+        series.append(health(strength(upto, midnight, cadence.half_life_days)))
+    return series
