@@ -63,10 +63,15 @@ async def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Settings]:
     data_dir = tmp_path_factory.mktemp(f"kith-{request.param}")
+    scratch = None
     if request.param == "postgres":
-        url = os.environ.get("KITH_TEST_PG_URL")
-        if not url:
+        server = os.environ.get("KITH_TEST_PG_URL")
+        if not server:
             pytest.skip("PostgreSQL skipped: KITH_TEST_PG_URL is not set (no server here)")
+        # A database of its own per test session, so concurrent runs never share a schema.
+        scratch = f"kith_test_{os.getpid()}"
+        await _pg_admin(server, f"DROP DATABASE IF EXISTS {scratch}", f"CREATE DATABASE {scratch}")
+        url = server.rsplit("/", 1)[0] + "/" + scratch
     else:
         url = f"sqlite:///{data_dir}/test.sqlite3"
     settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="test-secret-key")
@@ -75,6 +80,21 @@ async def database(
     await _reset_schema(request.param)
     yield settings
     await db.close_pool()
+    if scratch is not None:
+        await _pg_admin(
+            os.environ["KITH_TEST_PG_URL"], f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"
+        )
+
+
+async def _pg_admin(server_url: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from pipeline.schedule import (
     cold_start_due_on,
     schedule,
 )
-from pipeline.scoring import Assessment, Event, assess, health_series
+from pipeline.scoring import WEIGHTS, Assessment, Event, assess, health_series
 
 BACKLOG = "backlog"
 PLANNED = "planned"
@@ -161,12 +161,17 @@ def schedule_item(
     *,
     today: dt.date,
     changed: bool,
+    imported_only: bool = False,
 ) -> ScheduleItem | None:
-    """The scheduler's view; None when the contact is not to be scheduled at all."""
+    """The scheduler's view; None when the contact is not to be scheduled at all.
+
+    A contact whose only history is an import's date (LinkedIn's "Connected On") is a cold
+    start too: otherwise triaging a few hundred old connections makes them all overdue at once.
+    """
     if state.archived or cadence is None:
         return None
     due_on = assessment.due_on if assessment else None
-    cold = due_on is None
+    cold = due_on is None or imported_only
     if cold:
         # Entered a circle without history: spread over one cadence (scoring.md 2.7).
         entered = state.entered_on or state.created_at.date()
@@ -203,6 +208,11 @@ def _derived(assessment: Assessment | None) -> dict[Any, Any]:
     }
 
 
+def imported_only(events: list[Event]) -> bool:
+    credited = [e.kind for e in events if e.kind in WEIGHTS]
+    return bool(credited) and all(kind == "connected" for kind in credited)
+
+
 def assess_contact(
     events: list[Event], cadence: Cadence | None, *, now: dt.datetime, tz: ZoneInfo
 ) -> Assessment | None:
@@ -222,9 +232,17 @@ async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> 
             return
         circles = await circles_by_id(user.id)
         cadence = cadence_of(state, circles)
-        assessment = assess_contact(await contact_events(contact_id), cadence, now=now, tz=tz)
+        events = await contact_events(contact_id)
+        assessment = assess_contact(events, cadence, now=now, tz=tz)
         await Contact.update(_derived(assessment)).where(Contact.id == contact_id).run()
-        item = schedule_item(state, cadence, assessment, today=today, changed=True)
+        item = schedule_item(
+            state,
+            cadence,
+            assessment,
+            today=today,
+            changed=True,
+            imported_only=imported_only(events),
+        )
         others = (
             await Reminder.select(Reminder.contact, Reminder.day)
             .where(
@@ -356,7 +374,14 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
             changed = _changed_since(
                 published_at.get(state.id), row["updated_at"], by_contact.get(state.id, [])
             )
-            item = schedule_item(state, cadence, assessment, today=today, changed=changed)
+            item = schedule_item(
+                state,
+                cadence,
+                assessment,
+                today=today,
+                changed=changed,
+                imported_only=imported_only(events),
+            )
             if item is not None:
                 items.append(item)
         for contact_id, values in updates:
