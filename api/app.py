@@ -130,6 +130,7 @@ def create_app(
                     settings.login_attempts_per_window, settings.login_window_seconds
                 ),
                 "import_throttle": ImportThrottle(settings.imports_per_hour),
+                "feed_cache": {},
             }
         ),
         on_app_init=[session_auth(settings.secure_cookies).on_app_init],

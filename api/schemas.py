@@ -65,6 +65,8 @@ class ContactOut(msgspec.Struct):
     last_at: dt.datetime | None
     last_kind: str | None
     has_photo: bool
+    not_before: dt.date | None
+    reminder_on: dt.date | None
     source: str | None
     edited_fields: list[str]
     created_at: dt.datetime

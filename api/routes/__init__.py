@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes import auth, circles, contacts, feed, health, imports, interactions, merges
+from api.routes import auth, circles, contacts, feed, health, imports, interactions, merges, web
 
 ROUTES: list[Any] = [
     health.health,
@@ -50,3 +50,4 @@ ROUTES: list[Any] = [
     merges.run_source,
     merges.nightly,
 ]
+ROUTES += web.ROUTES

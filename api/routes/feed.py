@@ -46,7 +46,9 @@ def _etag_matches(request: Request[Any, Any, Any], etag: str) -> bool:
 async def calendar_feed(token: FromPath[str], request: Request[Any, Any, Any]) -> Response[bytes]:
     at = now(request)
     user_id, row = await feed.user_for_token(token)
-    rendered = await feed.rendered_feed(settings(request), user_id, at)
+    rendered = await feed.rendered_feed(
+        settings(request), user_id, at, request.app.state.feed_cache
+    )
     await feed.record_fetch(row, request.headers.get("user-agent"), at)
     gz = _accepts_gzip(request)
     # A strong ETag names exact bytes, so the gzip encoding gets its own.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.db import engine_name, write_transaction
-from api.db.tables import Circle, Contact, ContactKey
+from api.db.tables import Circle, Contact, ContactKey, Reminder
 from api.errors import BadRequest, NotFound
 from api.jsonutil import dump, load_list
 from pipeline.normalize import collapse_ws, normalize_email, normalize_phone, unique
@@ -50,6 +50,8 @@ class ContactInfo:
     last_at: dt.datetime | None
     last_kind: str | None
     has_photo: bool
+    not_before: dt.date | None
+    reminder_on: dt.date | None
     source: str | None
     edited_fields: list[str]
     created_at: dt.datetime
@@ -80,6 +82,7 @@ _COLUMNS = (
     Contact.due_on,
     Contact.last_at,
     Contact.last_kind,
+    Contact.not_before,
     Contact.source,
     Contact.edited_fields,
     Contact.created_at,
@@ -87,7 +90,9 @@ _COLUMNS = (
 )
 
 
-def contact_info(row: dict[str, Any], has_photo: bool = False) -> ContactInfo:
+def contact_info(
+    row: dict[str, Any], has_photo: bool = False, reminder_on: dt.date | None = None
+) -> ContactInfo:
     return ContactInfo(
         id=row["id"],
         full_name=row["full_name"],
@@ -113,11 +118,25 @@ def contact_info(row: dict[str, Any], has_photo: bool = False) -> ContactInfo:
         last_at=row["last_at"],
         last_kind=row["last_kind"],
         has_photo=has_photo,
+        not_before=row["not_before"],
+        reminder_on=reminder_on,
         source=row["source"],
         edited_fields=load_list(row["edited_fields"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+async def _reminder_days(ids: list[int]) -> dict[int, dt.date]:
+    """The next planned reconnect day of each contact (the published plan)."""
+    if not ids:
+        return {}
+    rows = (
+        await Reminder.select(Reminder.contact, Reminder.day)
+        .where(Reminder.contact.is_in(ids) & (Reminder.state == "planned"))
+        .run()
+    )
+    return {r["contact"]: r["day"] for r in rows}
 
 
 async def _photo_flags(ids: list[int]) -> set[int]:
@@ -169,8 +188,10 @@ async def list_contacts(
         .offset(max(0, offset))
         .run()
     )
-    photos = await _photo_flags([r["id"] for r in rows])
-    return [contact_info(r, r["id"] in photos) for r in rows], total
+    ids = [r["id"] for r in rows]
+    photos = await _photo_flags(ids)
+    days = await _reminder_days(ids)
+    return [contact_info(r, r["id"] in photos, days.get(r["id"])) for r in rows], total
 
 
 async def get_contact(user_id: int, contact_id: int) -> ContactInfo:
@@ -182,7 +203,8 @@ async def get_contact(user_id: int, contact_id: int) -> ContactInfo:
     )
     if row is None:
         raise NotFound("no such contact")
-    return contact_info(row, bool(await _photo_flags([contact_id])))
+    days = await _reminder_days([contact_id])
+    return contact_info(row, bool(await _photo_flags([contact_id])), days.get(contact_id))
 
 
 async def get_photo(user_id: int, contact_id: int) -> bytes:

@@ -110,7 +110,6 @@ async def revoke(user_id: int, now: dt.datetime) -> None:
         .where((FeedToken.user == user_id) & FeedToken.revoked_at.is_null())
         .run()
     )
-    _cache.pop(user_id, None)
 
 
 async def user_for_token(token: str) -> tuple[int, dict[str, Any]]:
@@ -141,7 +140,7 @@ async def record_fetch(row: dict[str, Any], user_agent: str | None, now: dt.date
     )
 
 
-_cache: dict[int, tuple[tuple[Any, ...], RenderedFeed]] = {}
+FeedCache = dict[int, tuple[tuple[Any, ...], RenderedFeed]]
 
 
 async def _fingerprint(user_id: int, today: dt.date) -> tuple[Any, ...]:
@@ -167,11 +166,15 @@ async def _fingerprint(user_id: int, today: dt.date) -> tuple[Any, ...]:
     )
 
 
-async def rendered_feed(settings: Settings, user_id: int, now: dt.datetime) -> RenderedFeed:
+async def rendered_feed(
+    settings: Settings, user_id: int, now: dt.datetime, cache: FeedCache
+) -> RenderedFeed:
+    """The feed's bytes, rendered again only when the data changed (a per-process cache that
+    the app owns: the fingerprint is a few aggregate queries, far cheaper than a render)."""
     user = await get_user(user_id)
     today = now.astimezone(tz_of(user)).date()
     key = await _fingerprint(user_id, today)
-    held = _cache.get(user_id)
+    held = cache.get(user_id)
     if held is not None and held[0] == key:
         return held[1]
     body = await _render(settings, user, today)
@@ -186,7 +189,7 @@ async def rendered_feed(settings: Settings, user_id: int, now: dt.datetime) -> R
         etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
         last_modified=max(changed),
     )
-    _cache[user_id] = (key, result)
+    cache[user_id] = (key, result)
     return result
 
 

@@ -1,7 +1,7 @@
 """Unique indexes Piccolo's auto-migrations cannot create on SQLite (tech.md pitfall 8)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from piccolo.engine import engine_finder
 
 ID = "2026-11-21T22:05:30:000000"
 VERSION = "1.38.0"
@@ -21,20 +21,20 @@ _INDEXES = [
 ]
 
 
-class _Raw(Table):
-    pass
-
-
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="kith", description=DESCRIPTION)
 
     async def run() -> None:
+        # The engine is looked up on every run (not cached on a Table class), so a process that
+        # migrates SQLite and then PostgreSQL (the test suite) indexes both.
+        engine = engine_finder()
         for _, sql in _INDEXES:
-            await _Raw.raw(sql)
+            await engine.run_ddl(sql)
 
     async def run_backwards() -> None:
+        engine = engine_finder()
         for name, _ in _INDEXES:
-            await _Raw.raw(f"DROP INDEX IF EXISTS {name}")
+            await engine.run_ddl(f"DROP INDEX IF EXISTS {name}")
 
     manager.add_raw(run)
     manager.add_raw_backwards(run_backwards)

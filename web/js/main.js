@@ -1,0 +1,239 @@
+// Boot: who is signed in, the hash router, toasts, offline status and the outbox replay.
+
+import * as api from "./api.js";
+import { pending, replay } from "./offline-queue.js";
+import { registerServiceWorker } from "./pwa.js";
+import { errorBox, h, loading } from "./util.js";
+import * as calendar from "./views/calendar.js";
+import * as contact from "./views/contact.js";
+import * as contacts from "./views/contacts.js";
+import * as importView from "./views/import.js";
+import * as settings from "./views/settings.js";
+import * as signin from "./views/signin.js";
+import * as today from "./views/today.js";
+import * as triage from "./views/triage.js";
+
+/** [pattern, view, nav tab, title] */
+const ROUTES = [
+  [/^\/today$/, today, "today", "Today"],
+  [/^\/contacts$/, contacts, "contacts", "People"],
+  [/^\/contact\/(\d+)$/, contact, "contacts", "Contact"],
+  [/^\/triage$/, triage, "triage", "Triage"],
+  [/^\/import$/, importView, "import", "Import"],
+  [/^\/calendar$/, calendar, "calendar", "Calendar"],
+  [/^\/settings$/, settings, "settings", "Settings"],
+];
+
+const view = /** @type {HTMLElement} */ (document.getElementById("view"));
+let routeSeq = 0;
+let firstRoute = true;
+let fromCache = false;
+
+const ctx = {
+  /** @type {null | {id: number, email: string, timezone: string}} */
+  me: null,
+  navigate(hash, { replace = false } = {}) {
+    if (location.hash === hash) route();
+    else if (replace) {
+      history.replaceState(null, "", hash);
+      route();
+    } else location.hash = hash;
+  },
+  toast,
+  signedIn(me) {
+    ctx.me = me;
+    document.body.classList.add("signed-in");
+    api.me().catch(() => {}); // through the service worker, so an offline start knows who we are
+    syncOutbox();
+    ctx.navigate(location.hash && location.hash !== "#/signin" ? location.hash : "#/today", {
+      replace: true,
+    });
+  },
+  setMe(me) {
+    ctx.me = me;
+  },
+  async signOut() {
+    try {
+      await api.logout();
+    } catch {
+      // offline: the session cookie goes when the server sees us next; drop local data anyway
+    }
+    await dropSavedData();
+    ctx.me = null;
+    document.body.classList.remove("signed-in");
+    history.replaceState(null, "", "#/signin");
+    route();
+  },
+};
+
+/** Forget the API answers the service worker kept for offline use (they belong to this user). */
+async function dropSavedData() {
+  if (!("caches" in window)) return;
+  const names = await caches.keys();
+  await Promise.all(names.filter((n) => n.startsWith("kith-data")).map((n) => caches.delete(n)));
+}
+
+async function route() {
+  const seq = ++routeSeq;
+  const path = location.hash.replace(/^#/, "") || "/today";
+  if (!ctx.me) {
+    await show(seq, signin, "signin", "Sign in", []);
+    return;
+  }
+  const found = ROUTES.map(([re, mod, tab, title]) => [path.match(re), mod, tab, title]).find(
+    ([m]) => m,
+  );
+  if (!found) {
+    ctx.navigate("#/today", { replace: true });
+    return;
+  }
+  const [match, mod, tab, title] = found;
+  for (const link of document.querySelectorAll(".tabs a")) {
+    if (link.dataset.tab === tab) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  await show(seq, mod, tab, title, match.slice(1));
+}
+
+async function show(seq, mod, name, title, params) {
+  const screen = h("div", { class: `screen screen-${name}`, "data-screen": name });
+  if (!firstRoute) view.replaceChildren(loading());
+  view.setAttribute("aria-busy", "true");
+  try {
+    await mod.render(screen, ctx, ...params);
+  } catch (err) {
+    if (seq !== routeSeq) return;
+    if (err instanceof api.ApiError && err.status === 401) {
+      ctx.me = null;
+      document.body.classList.remove("signed-in");
+      history.replaceState(null, "", "#/signin");
+      route();
+      return;
+    }
+    screen.replaceChildren(
+      h("h1", { tabindex: -1, text: title }),
+      errorBox(
+        err instanceof api.OfflineError
+          ? "You are offline and this screen was not saved on this phone yet."
+          : err.message,
+      ),
+      h("button", { type: "button", class: "btn", text: "Try again", onclick: () => route() }),
+    );
+  }
+  if (seq !== routeSeq) return;
+  view.replaceChildren(screen);
+  view.setAttribute("aria-busy", "false");
+  document.title = title === "Today" ? "Kith" : `${title} · Kith`;
+  if (!firstRoute) {
+    window.scrollTo(0, 0);
+    const heading = screen.querySelector("h1");
+    if (heading) heading.focus({ preventScroll: true });
+  }
+  firstRoute = false;
+  document.body.dataset.screen = name;
+  document.body.dataset.route = location.hash || "#/today";
+}
+
+// Toasts: one at a time, above the tab bar, announced politely.
+let toastTimer;
+function toast(message, action) {
+  const box = document.getElementById("toast");
+  if (!box) return;
+  clearTimeout(toastTimer);
+  box.replaceChildren(h("span", { text: message }));
+  if (action) {
+    box.append(
+      h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        text: action.label,
+        onclick: async () => {
+          box.replaceChildren();
+          try {
+            await action.run();
+          } catch (err) {
+            toast(err.message);
+          }
+        },
+      }),
+    );
+  }
+  toastTimer = setTimeout(() => box.replaceChildren(), action ? 8000 : 5000);
+}
+
+// Offline status: the pill in the top bar, and how many logs wait in the outbox.
+let waiting = 0;
+function updateStatus() {
+  const pill = document.getElementById("net-status");
+  if (!pill) return;
+  const offline = !navigator.onLine || fromCache;
+  const parts = [];
+  if (offline) parts.push("Offline");
+  if (waiting) parts.push(`${waiting} to send`);
+  pill.textContent = parts.join(" · ");
+}
+
+api.onAnswer((info) => {
+  fromCache = info.fromCache;
+  updateStatus();
+});
+window.addEventListener("kith:outbox", (e) => {
+  waiting = /** @type {CustomEvent} */ (e).detail;
+  updateStatus();
+});
+
+/** Send what was logged offline; tell the user; refresh Today if it is on screen. */
+async function syncOutbox() {
+  if (!ctx.me || !navigator.onLine) return;
+  const result = await replay(ctx.me.id).catch(() => null);
+  if (!result) return;
+  if (result.sent) {
+    toast(result.sent === 1 ? "Sent 1 interaction logged offline." : `Sent ${result.sent} interactions logged offline.`);
+    if (document.body.dataset.screen === "today") route();
+  }
+  for (const d of result.dropped) toast(`An interaction logged offline could not be saved: ${d.message}`);
+}
+
+window.addEventListener("online", () => {
+  fromCache = false;
+  updateStatus();
+  syncOutbox();
+});
+window.addEventListener("offline", updateStatus);
+window.addEventListener("hashchange", () => route());
+
+/** Fetch what the first screens need once the service worker can keep it for offline use. */
+function warmOfflineData() {
+  if (!ctx.me) return;
+  Promise.allSettled([api.me(), api.today(), api.listCircles()]);
+}
+
+async function boot() {
+  registerServiceWorker({ onFirstControl: warmOfflineData }).catch((err) =>
+    console.warn("service worker:", err),
+  );
+  try {
+    ctx.me = await api.me();
+    document.body.classList.add("signed-in");
+  } catch (err) {
+    ctx.me = null;
+    if (err instanceof api.OfflineError) {
+      view.replaceChildren(
+        h("h1", { text: "Kith" }),
+        errorBox("Kith cannot reach the server, and nothing is saved on this phone yet."),
+        h("button", { type: "button", class: "btn", text: "Try again", onclick: () => location.reload() }),
+      );
+      return;
+    }
+  }
+  pending()
+    .then((items) => {
+      waiting = items.length;
+      updateStatus();
+    })
+    .catch(() => {});
+  await route();
+  syncOutbox();
+}
+
+boot();

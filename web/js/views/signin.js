@@ -1,0 +1,44 @@
+// Sign in.
+
+import * as api from "../api.js";
+import { add, errorBox, h } from "../util.js";
+
+/** @param {HTMLElement} root @param {any} ctx */
+export async function render(root, ctx) {
+  const email = h("input", { id: "signin-email", name: "email", type: "email", autocomplete: "username", required: true, autocapitalize: "none" });
+  const password = h("input", { id: "signin-password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const status = h("div", { class: "signin-status" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary", text: "Sign in" });
+  add(
+    root,
+    h(
+      "section",
+      { class: "signin" },
+      h("h1", { tabindex: -1, text: "Sign in to Kith" }),
+      h("p", { class: "hint", text: "Keep the people who matter close." }),
+      h(
+        "form",
+        {
+          class: "card stack",
+          onsubmit: async (e) => {
+            e.preventDefault();
+            status.replaceChildren();
+            submit.disabled = true;
+            try {
+              const me = await api.login(email.value.trim(), password.value);
+              password.value = "";
+              ctx.signedIn(me);
+            } catch (err) {
+              status.append(errorBox(err.message));
+              submit.disabled = false;
+            }
+          },
+        },
+        h("div", { class: "field" }, h("label", { for: "signin-email", text: "Email" }), email),
+        h("div", { class: "field" }, h("label", { for: "signin-password", text: "Password" }), password),
+        submit,
+        status,
+      ),
+    ),
+  );
+}
