@@ -188,7 +188,15 @@ def schedule_item(
     )
 
 
-def _derived(assessment: Assessment | None) -> dict[Any, Any]:
+def shown_health(assessment: Assessment, today: dt.date) -> int:
+    """DESIGN.md 5: a contact is due exactly when its health is 39 or less. The slack cap can
+    make a contact due while S is still above the threshold, so a due contact shows at most 39."""
+    if assessment.due_on is not None and assessment.due_on <= today:
+        return min(assessment.health, 39)
+    return assessment.health
+
+
+def _derived(assessment: Assessment | None, today: dt.date) -> dict[Any, Any]:
     if assessment is None:
         return {
             Contact.score: 0.0,
@@ -200,7 +208,7 @@ def _derived(assessment: Assessment | None) -> dict[Any, Any]:
         }
     return {
         Contact.score: assessment.score,
-        Contact.health: assessment.health,
+        Contact.health: shown_health(assessment, today),
         Contact.due_on: assessment.due_on,
         Contact.last_at: assessment.last_at,
         Contact.last_kind: assessment.last_kind,
@@ -234,7 +242,7 @@ async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> 
         cadence = cadence_of(state, circles)
         events = await contact_events(contact_id)
         assessment = assess_contact(events, cadence, now=now, tz=tz)
-        await Contact.update(_derived(assessment)).where(Contact.id == contact_id).run()
+        await Contact.update(_derived(assessment, today)).where(Contact.id == contact_id).run()
         item = schedule_item(
             state,
             cadence,
@@ -369,7 +377,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
             cadence = cadence_of(state, circles)
             events = _events(by_contact.get(state.id, []))
             assessment = assess_contact(events, cadence, now=now, tz=tz)
-            updates.append((state.id, _derived(assessment)))
+            updates.append((state.id, _derived(assessment, today)))
             cycles[state.id] = cycle_of(assessment)
             changed = _changed_since(
                 published_at.get(state.id), row["updated_at"], by_contact.get(state.id, [])
@@ -437,7 +445,7 @@ async def strength_report(user: UserInfo, contact_id: int, now: dt.datetime) -> 
         }
     ex = assessment.explanation
     return {
-        "health": assessment.health,
+        "health": shown_health(assessment, today),
         "score": round(assessment.score, 4),
         "due_on": assessment.due_on,
         "series": series,
