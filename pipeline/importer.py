@@ -17,7 +17,8 @@ FORMAT_CHOICES = (
     "ics",
 )
 
-_VCARD = re.compile(r"^\s*BEGIN\s*:\s*VCARD", re.IGNORECASE | re.MULTILINE)
+# END too: a file whose BEGIN line was lost is still a vCard (its cards can be recovered).
+_VCARD = re.compile(r"^\s*(?:BEGIN|END)\s*:\s*VCARD", re.IGNORECASE | re.MULTILINE)
 _VCAL = re.compile(r"^\s*BEGIN\s*:\s*VCALENDAR", re.IGNORECASE | re.MULTILINE)
 
 

@@ -59,7 +59,10 @@ def normalize_phone(raw: str | None, region: str | None) -> str | None:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except phonenumbers.NumberParseException:
         return collapse_ws(text)
-    if phonenumbers.is_possible_number(number):
+    # IS_POSSIBLE only: a local-only number ("555-0100" without an area code) has no E.164 form,
+    # so it stays as written rather than becoming a number nobody can dial.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return collapse_ws(text)
 

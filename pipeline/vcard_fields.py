@@ -1,0 +1,209 @@
+"""One lexed vCard to a ContactRecord: names, e-mails, phones, dates, photo, groups and URLs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pipeline.models import ContactRecord, ImportIssue
+from pipeline.normalize import clean_text, fallback_name, unique
+from pipeline.vcard_birthday import parse_birthday
+from pipeline.vcard_contact import squeeze, to_email, to_phone
+from pipeline.vcard_lexer import RawCard
+from pipeline.vcard_photo import read_photo
+from pipeline.vcard_props import IM_NAMES, Props, Row, collect
+from pipeline.vcard_values import split_escaped, unescape
+
+_STRUCTURAL = frozenset({b"VERSION", b"PRODID", b"REV"})
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_NO_ENTRIES: list[Row] = []
+
+
+@dataclass(slots=True)
+class Reader:
+    """Per-file settings and caches shared by every card of one import."""
+
+    region: str | None
+    fallback: Callable[[bytes], str]
+    phones: dict[str, str | None] = field(default_factory=dict)
+
+
+def _text(value: str, escaped: bool) -> str:
+    # Backslash escapes exist in 3.0/4.0 only (RFC 2426 5.8.4, RFC 6350 3.4), not in 2.1.
+    return unescape(value, "3.0") if escaped and "\\" in value else value
+
+
+def _first(entries: list[Row] | None, escaped: bool) -> str | None:
+    for _, _, value in entries or _NO_ENTRIES:
+        if escaped and "\\" in value:
+            value = unescape(value, "3.0")
+        text = squeeze(value)
+        if text:
+            return text
+    return None
+
+
+def _parts(entries: list[Row] | None, sep: str, escaped: bool) -> list[list[str]]:
+    version = "3.0" if escaped else "2.1"
+    return [split_escaped(value, sep, version) for _, _, value in entries or _NO_ENTRIES]
+
+
+def _first_part(entries: list[Row] | None, sep: str, escaped: bool) -> str | None:
+    """The first non-empty component: ORG's organization name, the first NICKNAME."""
+    for parts in _parts(entries, sep, escaped):
+        for part in parts:
+            text = squeeze(part)
+            if text:
+                return text
+    return None
+
+
+def _nickname(props: Props, escaped: bool) -> str | None:
+    entries = props.get("NICKNAME")
+    # A comma list in 3.0/4.0 (RFC 6350 6.2.3), plain text in 2.1.
+    nickname = _first_part(entries, ",", True) if escaped else _first(entries, False)
+    if nickname:
+        return nickname
+    for parts in _parts(props.get("X-ANDROID-CUSTOM"), ";", escaped):
+        if len(parts) > 1 and parts[0].strip().endswith("/nickname"):
+            return squeeze(parts[1])
+    return None
+
+
+def _groups(entries: list[Row] | None, escaped: bool) -> list[str]:
+    groups: list[str] = []
+    for parts in _parts(entries, ",", escaped):
+        for part in parts:
+            # vCard 2.1 writers also separate categories with `;`.
+            for piece in part.split(";") if not escaped else (part,):
+                text = squeeze(piece)
+                if text:
+                    groups.append(text)
+    return unique(groups)
+
+
+def _contact_points(
+    card: RawCard, props: Props, reader: Reader, escaped: bool, issues: list[ImportIssue]
+) -> tuple[list[str], list[str], list[str]]:
+    """(emails, phones, urls), each de-duplicated in file order."""
+    emails: list[str] = []
+    for row in props.get("EMAIL", _NO_ENTRIES):
+        text = _text(row[2], escaped)
+        address = to_email(text)
+        if address:
+            if address not in emails:
+                emails.append(address)
+        elif text.strip():
+            message = f"EMAIL {text.strip()!r} is not an address; ignored"
+            issues.append(ImportIssue(card.row_line(row), message))
+    phones: list[str] = []
+    urls: list[str] = []
+    region, cache = reader.region, reader.phones
+    for row in props.get("TEL", _NO_ENTRIES):
+        text = row[2].strip()
+        if escaped and "\\" in text:
+            text = unescape(text, "3.0")
+        if ":" in text and text[:4].lower() != "tel:" and _URI_SCHEME.match(text):
+            urls.append(text)  # sip:, xmpp: ... an address, not a phone number
+            continue
+        phone = to_phone(text, region, cache)
+        if phone:
+            if phone not in phones:
+                phones.append(phone)
+        elif text:
+            message = f"TEL {text!r} has no digits; ignored"
+            issues.append(ImportIssue(card.row_line(row), message))
+    if "URL" in props:
+        urls.extend(_text(value, escaped) for _, _, value in props["URL"])
+    for _, _, value in props.get("X-SOCIALPROFILE", _NO_ENTRIES):
+        if "://" in value:  # a profile URL; bare handles are left alone
+            urls.append(_text(value, escaped))
+    for _, _, value in props.get("IMPP", _NO_ENTRIES):
+        if _URI_SCHEME.match(value.strip()):  # RFC 6350 6.4.3: xmpp:, sip:, aim: ... URIs
+            urls.append(_text(value, escaped))
+    if urls:
+        urls = unique([url for url in map(clean_text, urls) if url])
+    return emails, phones, urls
+
+
+def read_card(
+    card: RawCard, reader: Reader, issues: list[ImportIssue]
+) -> tuple[ContactRecord | None, str | None]:
+    """The card's record (None for group cards and cards with nothing to name) and its VERSION."""
+    props = collect(card, reader.fallback, issues)
+    get = props.get
+    version = None
+    if "VERSION" in props:
+        text = props["VERSION"][0][2].strip()
+        version = "2.1" if text.startswith("2") else "4.0" if text.startswith("4") else "3.0"
+    escaped = version != "2.1"
+    if "KIND" in props or "X-ADDRESSBOOKSERVER-KIND" in props:
+        kind = _first(get("KIND"), escaped) or _first(get("X-ADDRESSBOOKSERVER-KIND"), escaped)
+        if (kind or "").casefold() == "group":  # RFC 6350 6.1.4; Apple's 3.0 spelling
+            name = _first(get("FN"), escaped) or "unnamed"
+            issues.append(ImportIssue(card.line, f"contact group {name!r} skipped: not a person"))
+            return None, version
+    full_name = _first(get("FN"), escaped)
+    given = family = None
+    if "N" in props:
+        value = props["N"][0][2]
+        parts = split_escaped(value, ";", "3.0" if escaped else "2.1")
+        if len(parts) < 5:
+            parts += [""] * (5 - len(parts))
+        family, given = squeeze(parts[0]), squeeze(parts[1])
+        if not full_name:
+            # No FN (2.1 allows it, some exports leave it empty): N in display order.
+            full_name = squeeze(" ".join((parts[3], parts[1], parts[2], parts[0], parts[4])))
+    nickname = None
+    if "NICKNAME" in props or "X-ANDROID-CUSTOM" in props:
+        nickname = _nickname(props, escaped)
+    organization = _first_part(get("ORG"), ";", escaped) if "ORG" in props else None
+    emails, phones, urls = _contact_points(card, props, reader, escaped, issues)
+    record = ContactRecord(
+        source_uid=_first(get("UID"), escaped),
+        full_name=full_name
+        or fallback_name(
+            full_name=None,
+            given_name=given,
+            family_name=family,
+            nickname=nickname,
+            organization=organization,
+            emails=emails,
+            phones=phones,
+        )
+        or next(filter(None, (_first(get(name), escaped) for name in IM_NAMES)), None),
+        given_name=given,
+        family_name=family,
+        emails=emails,
+        phones=phones,
+        organization=organization,
+        title=_first(get("TITLE"), escaped) if "TITLE" in props else None,
+        groups=_groups(get("CATEGORIES"), escaped) if "CATEGORIES" in props else [],
+        urls=urls,
+        nickname=nickname,
+        line=card.line,
+    )
+    if "NOTE" in props:
+        notes = (_text(value, escaped).replace("\r\n", "\n") for _, _, value in props["NOTE"])
+        record.note = clean_text("\n".join(n.replace("\r", "\n") for n in notes if n.strip()))
+    for row in get("BDAY", _NO_ENTRIES):
+        birthday, problem = parse_birthday(row[2], row[1])
+        if problem:
+            issues.append(ImportIssue(card.row_line(row), problem))
+        if birthday:
+            record.birthday = birthday
+            break
+    for row in get("PHOTO", _NO_ENTRIES):
+        photo, problem = read_photo(row[1], row[2])
+        if problem:
+            issues.append(ImportIssue(card.row_line(row), problem))
+        if photo:
+            record.photo = photo
+            break
+    if record.full_name is None:
+        bare = all(data.split(b":", 1)[0].upper() in _STRUCTURAL for data in card.property_lines())
+        reason = "empty card" if bare else "card has no name, e-mail, phone or organization"
+        issues.append(ImportIssue(card.line, f"{reason}; skipped"))
+        return None, version
+    return record, version
