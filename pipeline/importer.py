@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from pipeline.decode import decode_bytes
@@ -41,8 +42,12 @@ def parse_export(
     region: str | None = None,
     fmt: str = "auto",
     own_emails: frozenset[str] = frozenset(),
+    calendar_window: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> ParseResult:
-    """Parse one exported file. Raises UnreadableFile when nothing at all can be read."""
+    """Parse one exported file. Raises UnreadableFile when nothing at all can be read.
+
+    `calendar_window` bounds recurring-event expansion (the caller knows "now"; pipeline does not).
+    """
     if fmt not in FORMAT_CHOICES:
         raise UnreadableFile(f"unknown format {fmt!r}")
     kind = detect_kind(raw) if fmt == "auto" else fmt
@@ -53,7 +58,8 @@ def parse_export(
     if kind == "ics":
         from pipeline.calendar_import import parse_calendar
 
-        return parse_calendar(raw, own_emails=own_emails)
+        start, end = calendar_window or (None, None)
+        return parse_calendar(raw, own_emails=own_emails, window_start=start, window_end=end)
     from pipeline.csv_import import parse_csv
 
     return parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind)

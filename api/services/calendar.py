@@ -9,6 +9,7 @@ remembered, so people met at least twice can be offered as "people you meet but 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,19 @@ from typing import Any
 from api.db.tables import ContactKey, Interaction, MetPerson
 from api.jsonutil import dump, load_list
 from api.services.users import UserInfo
+from pipeline.calendar_import import CalendarMeeting
 from pipeline.models import CalendarInteraction, ParseResult
 
 MIN_MEETINGS = 2
+
+
+def meeting_key(kind: str, key: str, contact_id: int) -> str:
+    """Unique per user: the calendar key (UID + occurrence) per contact; long ones hashed whole
+    rather than cut, so two long UIDs never collide on a shared prefix."""
+    full = f"ics:{kind}:{key}:{contact_id}"
+    if len(full) <= 200:
+        return full
+    return "ics:sha256:" + hashlib.sha256(full.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ async def apply_calendar(user: UserInfo, result: ParseResult, now: dt.datetime) 
                     source="calendar",
                     note=item.summary or None,
                     attendee_count=max(2, item.attendee_count),
-                    dedup_key=f"ics:{kind}:{item.key}:{cid}"[:200],
+                    dedup_key=meeting_key(kind, item.key, cid),
                     created_at=now,
                 )
             )
@@ -98,9 +109,13 @@ async def apply_calendar(user: UserInfo, result: ParseResult, now: dt.datetime) 
 
 
 def _names(result: ParseResult) -> dict[str, str]:
-    """CN display names by email, when the parser kept them (optional)."""
-    names: Any = getattr(result, "attendee_names", None)
-    return dict(names) if isinstance(names, dict) else {}
+    """CN display names by email, as the calendar parser saw them (first name seen wins)."""
+    names: dict[str, str] = {}
+    for item in result.interactions or []:
+        if isinstance(item, CalendarMeeting):
+            for email, name in item.names:
+                names.setdefault(email, name)
+    return names
 
 
 async def _remember_unknown(
@@ -200,7 +215,7 @@ async def add_met_person(user: UserInfo, met_id: int, now: dt.datetime) -> int:
                 at=dt.datetime.fromisoformat(at),
                 source="calendar",
                 attendee_count=max(2, int(count)),
-                dedup_key=f"ics:meeting:{key}:{info.id}"[:200],
+                dedup_key=meeting_key("meeting", key, info.id),
                 created_at=now,
             )
             for key, at, count in load_list(row["meeting_keys"])

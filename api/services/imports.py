@@ -301,6 +301,9 @@ async def import_file(
                 region=region or user.region,
                 fmt=fmt,
                 own_emails=frozenset(user.own_emails),
+                # Past meetings older than three years add nothing to a decaying score; future
+                # ones matter only inside the scheduler's horizon.
+                calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
             )
         )
     except UnreadableFile as exc:
