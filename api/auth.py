@@ -16,6 +16,7 @@ from api.services.users import UserInfo, get_user
 
 ROTATE_KEY = "kith_rotate_session"
 _NEW_ID_KEY = "kith_new_session_id"
+_LOADED_KEY = "kith_session_loaded"
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -28,6 +29,25 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 scope[_NEW_ID_KEY] = self.generate_session_id()
             return str(scope[_NEW_ID_KEY])
         return super().get_session_id(connection)
+
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        scope: Any = connection.scope
+        scope[_LOADED_KEY] = dict(data)
+        return data
+
+    async def store_in_message(
+        self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        """Write the session only when it changed: every signed-in request rewriting its row
+        would make each read a write, and SQLite serialises writers (tech.md pitfall 10)."""
+        scope: Any = connection.scope
+        unchanged = isinstance(scope_session, dict) and scope_session == scope.get(_LOADED_KEY)
+        if unchanged and not scope.get(ROTATE_KEY):
+            return
+        await super().store_in_message(scope_session, message, connection)
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):

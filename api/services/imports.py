@@ -22,6 +22,9 @@ from pipeline.importer import parse_export
 from pipeline.match import ExistingContact, ImportPlan, plan_import
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
 
+# Merge suggestions right after a small import (the user is looking); after a bulk import they
+# are left to the nightly job, which runs them over the whole address book anyway.
+SUGGEST_AFTER_IMPORT_MAX = 2_000
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 _SCALARS = (
     "full_name",
@@ -339,7 +342,7 @@ async def import_file(
         from api.services.strength import refresh_user
 
         await refresh_user(user, now)
-    if counts.get("new"):
+    if 0 < counts.get("new", 0) <= SUGGEST_AFTER_IMPORT_MAX:
         from api.services.merges import refresh_suggestions
 
         await refresh_suggestions(user.id, now)

@@ -57,17 +57,20 @@ async def refresh_suggestions(user_id: int, now: dt.datetime) -> int:
     found = merge_suggestions(
         [NamedContact(r["id"], r["full_name"]) for r in rows], dismissed=known
     )
-    for s in found:
-        await MergeSuggestion.insert(
-            MergeSuggestion(
-                user=user_id,
-                contact_a=s.a,
-                contact_b=s.b,
-                score=s.score,
-                reason=s.reason,
-                changed_at=now,
-            )
-        ).run()
+    new_rows = [
+        MergeSuggestion(
+            user=user_id,
+            contact_a=s.a,
+            contact_b=s.b,
+            score=s.score,
+            reason=s.reason,
+            changed_at=now,
+        )
+        for s in found
+    ]
+    async with write_transaction():
+        for i in range(0, len(new_rows), 500):
+            await MergeSuggestion.insert(*new_rows[i : i + 500]).run()
     return len(found)
 
 

@@ -44,6 +44,9 @@ async def run_user(user: UserInfo, now: dt.datetime) -> dict[str, object]:
             }
         )
     summary = await refresh_user(user, now)
+    from api.services.merges import refresh_suggestions
+
+    summary["merge_suggestions"] = await refresh_suggestions(user.id, now)
     detail = {"sources": results, "schedule": summary}
     await (
         NightlyRun.update(

@@ -133,7 +133,8 @@ def test_suggestions_are_best_first_then_by_id_whatever_the_input_order() -> Non
         NamedContact(7, "Li Wang"),
     ]
     expected = merge_suggestions(people)
-    assert [(s.a, s.b) for s in expected] == [(2, 7), (2, 9), (7, 9), (1, 5)]
+    # 2, 7 and 9 share one name: each joins the first (2), so merging both joins all three.
+    assert [(s.a, s.b) for s in expected] == [(2, 7), (2, 9), (1, 5)]
     for seed in range(5):
         shuffled = people[:]
         random.Random(seed).shuffle(shuffled)
@@ -161,3 +162,11 @@ def test_suggestions_for_five_thousand_contacts_take_well_under_a_second() -> No
     elapsed = time.process_time() - started
     assert found
     assert elapsed < 1.0, f"{elapsed:.2f}s of CPU"
+
+
+def test_a_large_group_of_lookalikes_gives_one_suggestion_per_member_not_every_pair() -> None:
+    people = [NamedContact(i, "John Smith") for i in range(1, 501)]
+    people += [NamedContact(1000 + i, "Jon Smith") for i in range(50)]
+    found = merge_suggestions(people, threshold=85)
+    assert len(found) == 499 + 49 + 1
+    assert {s.a for s in found} == {1, 1000}
