@@ -13,7 +13,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
-from api.db.engine import build_engine
+from api.db.engines import build_engine
 from api.settings import Settings
 
 os.environ.setdefault("PICCOLO_CONF", "api.db.piccolo_conf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
-from api.db.engine import build_engine
+from api.db.engines import build_engine
 from api.settings import Settings
 
 DB: Engine = build_engine(Settings.from_env())  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 
 from api.db import write_transaction
+from api.db.bulk import insert_many
 from api.db.tables import Contact, ContactKey, ImportRun, Interaction, MergeSuggestion
 from api.jsonutil import dump, load_dict, load_list
 from api.services.photos import thumbnail
@@ -140,35 +141,77 @@ async def apply_import(
     """Persist `plan` (the caller holds the write transaction)."""
     records = result.contacts
     issues = list(plan.issues)
-    # Creates, in chunks, with their ids back in order.
-    create_ids: list[int] = []
+    # Creates: one executemany, then the new ids in insertion order (this transaction holds the
+    # write lock on SQLite; on PostgreSQL the (user, source, created_at) filter is ours alone).
     photo_issues: list[ImportIssue] = []
-    rows = []
+    columns = [
+        *_SCALARS,
+        *_LISTS,
+        "user",
+        "photo",
+        "source",
+        "created_at",
+        "updated_at",
+        "archived",
+        "kin",
+        "score",
+        "health",
+        "edited_fields",
+    ]
+    rows: list[list[Any]] = []
     for create in plan.creates:
         photo = next((records[i].photo for i in create.records if records[i].photo), None)
         thumb = thumbnail(photo) if photo else None
         if photo and thumb is None:
             line = records[create.records[0]].line
             photo_issues.append(ImportIssue(line, "the photo is not a readable image: skipped"))
+        cells = _column_values({n: create.fields.get(n) for n in (*_SCALARS, *_LISTS)})
         rows.append(
-            Contact(
-                user=user.id,
-                **_column_values(dict(create.fields)),
-                photo=thumb,
-                source=plan.source,
-                created_at=now,
-                updated_at=now,
-            )
+            [
+                *(cells[n] for n in (*_SCALARS, *_LISTS)),
+                user.id,
+                thumb,
+                plan.source,
+                now,
+                now,
+                False,
+                False,
+                0.0,
+                0,
+                "[]",
+            ]
         )
+    before = (
+        await Contact.select(Contact.id)
+        .where(Contact.user == user.id)
+        .order_by(Contact.id, ascending=False)
+        .first()
+        .run()
+    )
     done = 0
-    for chunk in _chunks(rows, 400):
-        got = await Contact.insert(*chunk).returning(Contact.id).run()
-        create_ids.extend(int(r["id"]) for r in got)
+    for chunk in _chunks(rows, 5000):
+        await insert_many(Contact, columns, chunk)
         done += len(chunk)
         if progress:
             progress("saving", done, len(rows))
-    key_rows = [
-        ContactKey(user=user.id, contact=cid, kind=k.kind, value=k.value)
+    create_ids: list[int] = []
+    if rows:
+        got = (
+            await Contact.select(Contact.id)
+            .where(
+                (Contact.user == user.id)
+                & (Contact.id > (before["id"] if before else 0))
+                & (Contact.source == plan.source)
+                & (Contact.created_at == now)
+            )
+            .order_by(Contact.id)
+            .run()
+        )
+        create_ids = [int(r["id"]) for r in got]
+        if len(create_ids) != len(rows):
+            raise RuntimeError("could not read back the ids of the new contacts")
+    key_rows: list[tuple[Any, ...]] = [
+        (user.id, cid, k.kind, k.value)
         for create, cid in zip(plan.creates, create_ids, strict=True)
         for k in create.keys
     ]
@@ -182,12 +225,10 @@ async def apply_import(
         if values:
             values[Contact.updated_at] = now
             await Contact.update(values).where(Contact.id == update.contact_id).run()
-        key_rows.extend(
-            ContactKey(user=user.id, contact=update.contact_id, kind=k.kind, value=k.value)
-            for k in update.add_keys
-        )
-    for chunk in _chunks(key_rows, 1000):
-        await ContactKey.insert(*chunk).on_conflict(action="DO NOTHING").run()
+        key_rows.extend((user.id, update.contact_id, k.kind, k.value) for k in update.add_keys)
+    await insert_many(
+        ContactKey, ["user", "contact", "kind", "value"], key_rows, ignore_conflicts=True
+    )
     for chunk in _chunks(list(plan.archives), 500):
         await (
             Contact.update({Contact.archived: True, Contact.updated_at: now})
