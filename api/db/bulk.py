@@ -43,3 +43,20 @@ async def insert_many(
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
     await conn.executemany(sql, [tuple(r) for r in rows])
+
+
+async def update_many(
+    table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """UPDATE table SET columns... WHERE id = last value of each row (executemany)."""
+    if not rows:
+        return
+    kind, conn = _connection()
+    if kind == "postgres":
+        sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(columns, start=1))
+        where = f"${len(columns) + 1}"
+    else:
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        where = "?"
+    sql = f"UPDATE {table._meta.tablename} SET {sets} WHERE id = {where}"
+    await conn.executemany(sql, [tuple(r) for r in rows])

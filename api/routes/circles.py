@@ -26,7 +26,7 @@ async def update_circle(
 ) -> CircleOut:
     user = current_user(request)
     changes = changes_of(data)
-    info = await circles.update_circle(user.id, circle_id, changes)
+    info = await circles.update_circle(user.id, circle_id, changes, now(request))
     if "cadence_days" in changes or "kin" in changes:
         await strength.refresh_user(user, now(request))
     return msgspec.convert(asdict(info), CircleOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +87,9 @@ async def circle_by_name(user_id: int, name: str) -> dict[str, Any]:
     raise NotFound(f"no circle named {name!r}")
 
 
-async def update_circle(user_id: int, circle_id: int, changes: dict[str, Any]) -> CircleInfo:
+async def update_circle(
+    user_id: int, circle_id: int, changes: dict[str, Any], now: dt.datetime
+) -> CircleInfo:
     await get_circle(user_id, circle_id)
     values: dict[Any, Any] = {}
     if "name" in changes:
@@ -110,4 +113,11 @@ async def update_circle(user_id: int, circle_id: int, changes: dict[str, Any]) -
         values[Circle.kin] = bool(changes["kin"])
     if values:
         await Circle.update(values).where(Circle.id == circle_id).run()
+        if Circle.name in values:
+            # The feed shows circle names: touching the members makes its fingerprint change.
+            await (
+                Contact.update({Contact.updated_at: Contact.updated_at})
+                .where(Contact.circle == circle_id)
+                .run()
+            )
     return next(c for c in await list_circles(user_id) if c.id == circle_id)

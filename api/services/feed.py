@@ -15,9 +15,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from api.db import write_transaction
-from api.db.tables import Contact, FeedToken, FollowUp, Reminder, User
+from api.db.tables import Contact, FeedToken, FollowUp, Reminder
 from api.errors import NotFound
 from api.security import token_hash
 from api.services.strength import PLANNED, tz_of
@@ -143,27 +144,27 @@ async def record_fetch(row: dict[str, Any], user_agent: str | None, now: dt.date
 FeedCache = dict[int, tuple[tuple[Any, ...], RenderedFeed]]
 
 
-async def _fingerprint(user_id: int, today: dt.date) -> tuple[Any, ...]:
-    """Changes whenever anything the feed shows changes (cheap aggregate queries)."""
-    r = await Reminder.raw(
-        'SELECT count(*) AS n, max(changed_at) AS m, sum(sequence) AS s FROM reminder WHERE "user" = {}',
-        user_id,
-    ).run()
-    c = await Contact.raw(
-        'SELECT count(*) AS n, max(updated_at) AS m, sum(health) AS h FROM contact WHERE "user" = {}',
-        user_id,
-    ).run()
-    f = await FollowUp.raw(
-        'SELECT count(*) AS n, max(changed_at) AS m FROM follow_up WHERE "user" = {}', user_id
-    ).run()
-    u = await User.select(User.alarm_hour, User.timezone).where(User.id == user_id).first().run()
-    return (
-        today,
-        tuple(r[0].values()),
-        tuple(c[0].values()),
-        tuple(f[0].values()),
-        tuple((u or {}).values()),
-    )
+_FINGERPRINT_SQL = """
+SELECT
+  (SELECT count(*) FROM reminder WHERE "user" = {}) AS reminders,
+  (SELECT max(changed_at) FROM reminder WHERE "user" = {}) AS reminders_changed,
+  (SELECT sum(sequence) FROM reminder WHERE "user" = {}) AS sequences,
+  (SELECT count(*) FROM contact WHERE "user" = {}) AS contacts,
+  (SELECT max(updated_at) FROM contact WHERE "user" = {}) AS contacts_changed,
+  (SELECT sum(health) FROM contact WHERE "user" = {}) AS healths,
+  (SELECT count(*) FROM follow_up WHERE "user" = {}) AS follow_ups,
+  (SELECT max(changed_at) FROM follow_up WHERE "user" = {}) AS follow_ups_changed,
+  (SELECT alarm_hour FROM kith_user WHERE id = {}) AS alarm_hour,
+  (SELECT timezone FROM kith_user WHERE id = {}) AS timezone
+"""
+
+
+async def _fingerprint(user_id: int) -> tuple[Any, ...]:
+    """Changes whenever anything the feed shows changes: one query of cheap aggregates (a 304
+    answer costs this and the token lookup, nothing else). Renaming a circle touches its
+    contacts' updated_at, so it shows here too."""
+    row = (await Reminder.raw(_FINGERPRINT_SQL, *([user_id] * 10)).run())[0]
+    return tuple(row.values())
 
 
 async def rendered_feed(
@@ -171,17 +172,19 @@ async def rendered_feed(
 ) -> RenderedFeed:
     """The feed's bytes, rendered again only when the data changed (a per-process cache that
     the app owns: the fingerprint is a few aggregate queries, far cheaper than a render)."""
-    user = await get_user(user_id)
-    today = now.astimezone(tz_of(user)).date()
-    key = await _fingerprint(user_id, today)
+    data = await _fingerprint(user_id)
+    today = now.astimezone(ZoneInfo(data[-1] or "UTC")).date()
+    key = (today, *data)
     held = cache.get(user_id)
     if held is not None and held[0] == key:
         return held[1]
-    body = await _render(settings, user, today)
-    changed = [
-        dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-        *[v for v in key[1][1:2] + key[2][1:2] + key[3][1:2] if isinstance(v, dt.datetime)],
-    ]
+    body = await _render(settings, await get_user(user_id), today)
+    changed = [dt.datetime(2000, 1, 1, tzinfo=dt.UTC)]
+    for value in (data[1], data[4], data[7]):
+        if isinstance(value, str):  # SQLite returns aggregates of timestamps as text
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            changed.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
     result = RenderedFeed(
         body=body,
         # mtime=0: the compressed bytes are as deterministic as the feed itself.

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from api.db import write_transaction
+from api.db.bulk import update_many
 from api.db.tables import Circle, Contact, Interaction, Reminder
 from api.services.users import UserInfo
 from pipeline.circles import Cadence, cadence_for
@@ -196,6 +197,16 @@ def shown_health(assessment: Assessment, today: dt.date) -> int:
     return assessment.health
 
 
+_DERIVED_COLUMNS = (
+    Contact.score,
+    Contact.health,
+    Contact.due_on,
+    Contact.last_at,
+    Contact.last_kind,
+    Contact.not_before,
+)
+
+
 def _derived(assessment: Assessment | None, today: dt.date) -> dict[Any, Any]:
     if assessment is None:
         return {
@@ -352,6 +363,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
                 Contact.entered_on,
                 Contact.created_at,
                 Contact.updated_at,
+                *_DERIVED_COLUMNS,
             )
             .where(Contact.user == user.id)
             .run()
@@ -371,13 +383,16 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
         published_at = {r["contact"]: r["changed_at"] for r in published_rows}
         items = []
         cycles: dict[int, str] = {}
-        updates: list[tuple[int, dict[Any, Any]]] = []
+        updates: list[list[Any]] = []
         for row in rows:
             state = _state_of(row)
             cadence = cadence_of(state, circles)
             events = _events(by_contact.get(state.id, []))
             assessment = assess_contact(events, cadence, now=now, tz=tz)
-            updates.append((state.id, _derived(assessment, today)))
+            derived = _derived(assessment, today)
+            new = [derived[c] for c in _DERIVED_COLUMNS]
+            if new != [row[c._meta.name] for c in _DERIVED_COLUMNS]:
+                updates.append([*new, state.id])
             cycles[state.id] = cycle_of(assessment)
             changed = _changed_since(
                 published_at.get(state.id), row["updated_at"], by_contact.get(state.id, [])
@@ -392,8 +407,9 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
             )
             if item is not None:
                 items.append(item)
-        for contact_id, values in updates:
-            await Contact.update(values).where(Contact.id == contact_id).run()
+        # Only rows whose derived values changed, in one statement: nightly runs mostly find
+        # nothing new, and 5,000 single-row round trips were most of the job's time.
+        await update_many(Contact, [c._meta.name for c in _DERIVED_COLUMNS], updates)
         plan = schedule(items, today=today, config=config_of(user), published=published)
         await _persist_plan(user.id, plan, cycles, now)
     return {
