@@ -60,3 +60,29 @@ async def update_many(
         where = "?"
     sql = f"UPDATE {table._meta.tablename} SET {sets} WHERE id = {where}"
     await conn.executemany(sql, [tuple(r) for r in rows])
+
+
+async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples, straight from the driver (inside a transaction). `sql` uses `?`
+    placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per
+    row is the cost; values come back as the driver returns them."""
+    kind, conn = _connection()
+    if kind == "postgres":
+        n = 0
+
+        def mark(_: object) -> str:
+            nonlocal n
+            n += 1
+            return f"${n}"
+
+        import re
+
+        sql = re.sub(r"\?", mark, sql)
+        return [tuple(r) for r in await conn.fetch(sql, *args)]
+    # Piccolo's SQLite connections build a dict per row; plain tuples for this read only.
+    factory = conn.row_factory
+    conn.row_factory = None
+    try:
+        return [tuple(r) for r in await conn.execute_fetchall(sql, args)]
+    finally:
+        conn.row_factory = factory
