@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from api.settings import Settings
 from pipeline.feed import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
 from pipeline.subscribe import qr_svg, subscription_links
 
+log = logging.getLogger("kith.feed")
 FEED_NAME = "Kith reconnects"
 FETCH_RECORD_INTERVAL = dt.timedelta(minutes=5)
 

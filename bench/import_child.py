@@ -1,0 +1,102 @@
+"""`kith import` with phase timers: `python -m bench.import_child EVENTS_FILE kith-import-args...`.
+
+It runs the real command line (`api.cli.main(["import", ...])`, so the real
+`api.services.imports.import_file`) after wrapping the service's phases, and appends one JSON line
+per phase start and end to EVENTS_FILE as it goes. When the parent has to stop a run that takes
+too long, the file still says which phase it was in and how long the finished ones took.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+_lock = threading.Lock()
+_events: Any = None
+_t0 = time.perf_counter()
+
+
+def _emit(**event: object) -> None:
+    event["t"] = round(time.perf_counter() - _t0, 4)
+    event["wall"] = time.time()  # the parent compares it with the moment it stopped the run
+    with _lock:
+        _events.write(json.dumps(event) + "\n")
+        _events.flush()
+
+
+def _hwm() -> dict[str, float]:
+    """This process's peak resident set (VmHWM), in MB, when /proc has it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return {"hwm_mb": int(line.split()[1]) / 1024}
+    except OSError:
+        pass
+    return {}
+
+
+def _sized(result: object) -> dict[str, object]:
+    return {"items": len(result)} if isinstance(result, list) else {}
+
+
+def _wrap_sync(module: Any, name: str) -> None:
+    inner: Callable[..., Any] = getattr(module, name)
+
+    @functools.wraps(inner)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        _emit(event="start", phase=name)
+        start = time.perf_counter()
+        result = inner(*args, **kwargs)
+        _emit(event="end", phase=name, seconds=time.perf_counter() - start, **_sized(result))
+        return result
+
+    setattr(module, name, timed)
+
+
+def _wrap_async(module: Any, name: str) -> None:
+    inner: Callable[..., Any] = getattr(module, name)
+
+    @functools.wraps(inner)
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        _emit(event="start", phase=name)
+        start = time.perf_counter()
+        result = await inner(*args, **kwargs)
+        _emit(event="end", phase=name, seconds=time.perf_counter() - start, **_sized(result))
+        return result
+
+    setattr(module, name, timed)
+
+
+def instrument() -> None:
+    from api.services import imports, merges, strength
+
+    for name in ("parse_export", "plan_import"):
+        _wrap_sync(imports, name)
+    for name in ("import_file", "load_existing", "apply_import", "_finish"):
+        _wrap_async(imports, name)
+    _wrap_sync(merges, "merge_suggestions")
+    _wrap_async(merges, "refresh_suggestions")
+    _wrap_async(strength, "refresh_user")
+
+
+def main() -> int:
+    global _events
+    events_path, *args = sys.argv[1:]
+    _events = open(events_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    _emit(event="start", phase="process")
+    instrument()
+    from api.cli import main as kith
+
+    code = kith(args)
+    _emit(event="end", phase="process", seconds=time.perf_counter() - _t0, code=code, **_hwm())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
