@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,19 +63,61 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return Response({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
+def redact(path: str) -> str:
+    """Feed URLs carry the secret token in the path: never write it to a log."""
+    return re.sub(r"^/feed/[^/]+/", "/feed/<token>/", path)
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
     return _error(500, "internal error; the details are in the server log")
 
 
-async def security_headers(response: Response[Any]) -> Response[Any]:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    return response
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CSP.encode()),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+
+async def security_headers(message: Any, scope: Any) -> None:
+    """On every response, error pages and static files included (an after_request hook only
+    sees handler responses): set each header unless the response chose its own."""
+    if message.get("type") != "http.response.start":
+        return
+    headers = list(message.get("headers") or [])
+    present = {name.lower() for name, _ in headers}
+    headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+    message["headers"] = headers
+
+
+ERROR_STATUSES = {
+    400: "invalid request",
+    401: "not signed in",
+    403: "CSRF token missing or wrong",
+    404: "not found, or not yours",
+    409: "conflict",
+    413: "upload too large",
+    429: "too many requests",
+}
+
+
+def document_errors(handlers: list[Any]) -> None:
+    """Every /api error is `{"error": ...}` (mapped once, above); say so in the OpenAPI schema
+    instead of Litestar's default shape."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    from api.schemas import ErrorOut
+
+    for handler in handlers:
+        if not getattr(handler, "include_in_schema", True):
+            continue
+        specs = dict(getattr(handler, "responses", None) or {})
+        for status, text in ERROR_STATUSES.items():
+            specs.setdefault(status, ResponseSpec(data_container=ErrorOut, description=text))
+        handler.responses = specs
 
 
 def create_app(
@@ -108,6 +151,7 @@ def create_app(
             await db.close_pool()
 
     handlers: list[Any] = list(ROUTES)
+    document_errors(handlers)
     if WEB_DIR.exists():
         handlers.append(
             create_static_files_router(
@@ -151,7 +195,7 @@ def create_app(
             HTTPException: http_error,
             Exception: internal_error,
         },
-        after_request=security_headers,
+        before_send=[security_headers],
         request_max_body_size=settings.max_upload_bytes,
         debug=False,
     )

@@ -441,7 +441,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             users = [await _user(args.user)]
         else:
             users = [await get_user(r["id"]) for r in await User.select(User.id).run()]
-        return [(u.email, await run_user(u, now)) for u in users]
+        return [(u.email, await run_user(u, now, _settings())) for u in users]
 
     results = _run(_with_db(_settings(), work))
     failed = False

@@ -29,6 +29,8 @@ class Settings:
     imports_per_hour: int = 60
     run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
     pg_pool_max: int = 10
+    # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
+    source_roots: tuple[Path, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +49,9 @@ class Settings:
             max_upload_bytes=int(env.get("KITH_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             run_scheduler=env.get("KITH_RUN_SCHEDULER", "1") not in {"0", "false", "no"},
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
+            source_roots=tuple(
+                Path(p) for p in env.get("KITH_SOURCE_ROOTS", "").split(os.pathsep) if p
+            ),
         )
         return settings
 
@@ -85,6 +90,12 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(key + "\n")
         return replace(self, secret_key=key)
+
+    def folder_roots(self, user_id: int) -> list[Path]:
+        """Where a user's folder sources may point: never another user's files."""
+        if self.source_roots:
+            return [p.expanduser().resolve() for p in self.source_roots]
+        return [(self.data_dir / "drop" / str(user_id)).resolve()]
 
     def redacted_database_url(self) -> str:
         parts = urlsplit(self.database_url)

@@ -54,7 +54,7 @@ def parse_export(
     if kind == "vcard":
         from pipeline.vcard import parse_vcards
 
-        return parse_vcards(raw, region=region)
+        return _without_controls(parse_vcards(raw, region=region))
     if kind == "ics":
         from pipeline.calendar_import import parse_calendar
 
@@ -62,4 +62,34 @@ def parse_export(
         return parse_calendar(raw, own_emails=own_emails, window_start=start, window_end=end)
     from pipeline.csv_import import parse_csv
 
-    return parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind)
+    return _without_controls(parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind))
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEXT_FIELDS = (
+    "source_uid",
+    "full_name",
+    "given_name",
+    "family_name",
+    "organization",
+    "title",
+    "birthday",
+    "note",
+    "connected_on",
+    "nickname",
+)
+
+
+def _without_controls(result: ParseResult) -> ParseResult:
+    """No C0 control character (a quoted-printable `=00`, a stray NUL) reaches a record:
+    PostgreSQL refuses NUL in text, and no real name or note contains one."""
+    for record in result.contacts:
+        for name in _TEXT_FIELDS:
+            value = getattr(record, name)
+            if value and _CONTROLS.search(value):
+                setattr(record, name, _CONTROLS.sub("", value) or None)
+        for name in ("emails", "phones", "groups", "urls"):
+            values = getattr(record, name)
+            if any(_CONTROLS.search(v) for v in values):
+                setattr(record, name, [c for v in values if (c := _CONTROLS.sub("", v))])
+    return result

@@ -13,11 +13,15 @@ _WS = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\".]+(\.[^@\s<>(),;:\".]+)*$")
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def clean_text(value: str | None) -> str | None:
-    """NFC, trimmed; empty becomes None."""
+    """NFC, trimmed, C0 control characters other than tab, CR and LF dropped (a quoted-printable
+    `=00` must not reach the database: PostgreSQL refuses NUL in text); empty becomes None."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", value).strip()
+    text = unicodedata.normalize("NFC", _CONTROLS.sub("", value)).strip()
     return text or None
 
 

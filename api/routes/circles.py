@@ -7,9 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, patch
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
-from api.routes.deps import current_user, now
+from api.routes.deps import IdPath, current_user, now
 from api.schemas import CircleOut, CirclePatch, changes_of
 from api.services import circles, strength
 
@@ -22,7 +22,7 @@ async def list_circles(request: Request[Any, Any, Any]) -> list[CircleOut]:
 
 @patch("/api/circles/{circle_id:int}")
 async def update_circle(
-    circle_id: FromPath[int], data: JSONBody[CirclePatch], request: Request[Any, Any, Any]
+    circle_id: IdPath, data: JSONBody[CirclePatch], request: Request[Any, Any, Any]
 ) -> CircleOut:
     user = current_user(request)
     changes = changes_of(data)

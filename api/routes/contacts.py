@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 
-from api.routes.deps import current_user, now
+from api.routes.deps import MAX_ID, IdPath, current_user, now
 from api.schemas import ContactIn, ContactOut, ContactPage, ContactPatch, changes_of
 from api.services import contacts, hooks
 from api.services.contacts import ContactInfo
@@ -23,13 +23,13 @@ def contact_out(info: ContactInfo) -> ContactOut:
 async def list_contacts(
     request: Request[Any, Any, Any],
     q: FromQuery[str | None] = None,
-    circle_id: FromQuery[int | None] = None,
+    circle_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
     untriaged: FromQuery[bool] = False,
     archived: FromQuery[bool] = False,
-    health_max: FromQuery[int | None] = None,
-    health_min: FromQuery[int | None] = None,
+    health_max: Annotated[int | None, Parameter(ge=0, le=100)] = None,
+    health_min: Annotated[int | None, Parameter(ge=0, le=100)] = None,
     limit: int = Parameter(default=50, ge=1, le=500),
-    offset: int = Parameter(default=0, ge=0),
+    offset: int = Parameter(default=0, ge=0, le=MAX_ID),
 ) -> ContactPage:
     items, total = await contacts.list_contacts(
         current_user(request).id,
@@ -58,12 +58,12 @@ async def create_contact(data: JSONBody[ContactIn], request: Request[Any, Any, A
 
 
 @get("/api/contacts/{contact_id:int}")
-async def get_contact(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> ContactOut:
+async def get_contact(contact_id: IdPath, request: Request[Any, Any, Any]) -> ContactOut:
     return contact_out(await contacts.get_contact(current_user(request).id, contact_id))
 
 
 @get("/api/contacts/{contact_id:int}/photo", media_type="image/jpeg")
-async def get_photo(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> Response[bytes]:
+async def get_photo(contact_id: IdPath, request: Request[Any, Any, Any]) -> Response[bytes]:
     data = await contacts.get_photo(current_user(request).id, contact_id)
     return Response(
         data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
@@ -72,7 +72,7 @@ async def get_photo(contact_id: FromPath[int], request: Request[Any, Any, Any]) 
 
 @patch("/api/contacts/{contact_id:int}")
 async def update_contact(
-    contact_id: FromPath[int], data: JSONBody[ContactPatch], request: Request[Any, Any, Any]
+    contact_id: IdPath, data: JSONBody[ContactPatch], request: Request[Any, Any, Any]
 ) -> ContactOut:
     user = current_user(request)
     info, schedule_changed = await contacts.update_contact(
@@ -85,7 +85,7 @@ async def update_contact(
 
 
 @post("/api/contacts/{contact_id:int}/archive", status_code=200)
-async def archive_contact(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> ContactOut:
+async def archive_contact(contact_id: IdPath, request: Request[Any, Any, Any]) -> ContactOut:
     user = current_user(request)
     info = await contacts.set_archived(user.id, contact_id, True, now(request))
     await hooks.contact_schedule_changed(user, contact_id, now(request))
@@ -93,9 +93,7 @@ async def archive_contact(contact_id: FromPath[int], request: Request[Any, Any, 
 
 
 @post("/api/contacts/{contact_id:int}/unarchive", status_code=200)
-async def unarchive_contact(
-    contact_id: FromPath[int], request: Request[Any, Any, Any]
-) -> ContactOut:
+async def unarchive_contact(contact_id: IdPath, request: Request[Any, Any, Any]) -> ContactOut:
     user = current_user(request)
     info = await contacts.set_archived(user.id, contact_id, False, now(request))
     await hooks.contact_schedule_changed(user, contact_id, now(request))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
+from litestar.params import Parameter
 
 from api.clock import Clock
 from api.services.users import UserInfo
 from api.settings import Settings
+
+MAX_ID = 2**31 - 1  # PostgreSQL's serial ids are int4: anything larger is a 400, not a 500
+IdPath = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 def current_user(request: Request[Any, Any, Any]) -> UserInfo:

@@ -9,11 +9,11 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.errors import BadRequest, TooManyRequests
 from api.routes.contacts import contact_out
-from api.routes.deps import current_user, now
+from api.routes.deps import IdPath, current_user, now
 from api.schemas import ImportReportOut, MetPersonOut
 from api.services import calendar, contacts, imports
 from pipeline.importer import FORMAT_CHOICES
@@ -52,7 +52,7 @@ async def list_imports(request: Request[Any, Any, Any]) -> list[ImportReportOut]
 
 
 @get("/api/imports/{run_id:int}")
-async def get_import(run_id: FromPath[int], request: Request[Any, Any, Any]) -> ImportReportOut:
+async def get_import(run_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
     return report_out(await imports.get_report(current_user(request).id, run_id))
 
 
@@ -63,15 +63,13 @@ async def people_you_meet(request: Request[Any, Any, Any]) -> list[MetPersonOut]
 
 
 @post("/api/people-you-meet/{met_id:int}/add", status_code=201)
-async def add_met_person(met_id: FromPath[int], request: Request[Any, Any, Any]) -> Any:
+async def add_met_person(met_id: IdPath, request: Request[Any, Any, Any]) -> Any:
     user = current_user(request)
     contact_id = await calendar.add_met_person(user, met_id, now(request))
     return contact_out(await contacts.get_contact(user.id, contact_id))
 
 
 @post("/api/people-you-meet/{met_id:int}/dismiss", status_code=200)
-async def dismiss_met_person(
-    met_id: FromPath[int], request: Request[Any, Any, Any]
-) -> dict[str, bool]:
+async def dismiss_met_person(met_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
     await calendar.dismiss_met_person(current_user(request).id, met_id)
     return {"ok": True}

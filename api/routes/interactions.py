@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from api.routes.contacts import contact_out
-from api.routes.deps import current_user, now
+from api.routes.deps import IdPath, current_user, now
 from api.schemas import (
     DeletedOut,
     DoneIn,
@@ -32,7 +32,7 @@ def _out(info: interactions.InteractionInfo) -> InteractionOut:
 
 @post("/api/contacts/{contact_id:int}/interactions")
 async def log_interaction(
-    contact_id: FromPath[int], data: JSONBody[InteractionIn], request: Request[Any, Any, Any]
+    contact_id: IdPath, data: JSONBody[InteractionIn], request: Request[Any, Any, Any]
 ) -> Response[LoggedOut]:
     user, at_now = current_user(request), now(request)
     item = NewInteraction(
@@ -52,25 +52,21 @@ async def log_interaction(
 
 @get("/api/contacts/{contact_id:int}/interactions")
 async def list_interactions(
-    contact_id: FromPath[int], request: Request[Any, Any, Any]
+    contact_id: IdPath, request: Request[Any, Any, Any]
 ) -> list[InteractionOut]:
     rows = await interactions.list_interactions(current_user(request).id, contact_id)
     return [_out(r) for r in rows]
 
 
 @delete("/api/interactions/{interaction_id:int}", status_code=200)
-async def delete_interaction(
-    interaction_id: FromPath[int], request: Request[Any, Any, Any]
-) -> DeletedOut:
+async def delete_interaction(interaction_id: IdPath, request: Request[Any, Any, Any]) -> DeletedOut:
     user = current_user(request)
     contact_id = await interactions.delete_interaction(user, interaction_id, now(request))
     return DeletedOut(True, contact_out(await contacts.get_contact(user.id, contact_id)))
 
 
 @get("/api/contacts/{contact_id:int}/strength")
-async def contact_strength(
-    contact_id: FromPath[int], request: Request[Any, Any, Any]
-) -> StrengthOut:
+async def contact_strength(contact_id: IdPath, request: Request[Any, Any, Any]) -> StrengthOut:
     report = await strength.strength_report(current_user(request), contact_id, now(request))
     return msgspec.convert(report, StrengthOut)
 
@@ -83,7 +79,7 @@ async def get_today(request: Request[Any, Any, Any]) -> TodayOut:
 
 @post("/api/contacts/{contact_id:int}/snooze", status_code=200)
 async def snooze(
-    contact_id: FromPath[int], data: JSONBody[SnoozeIn], request: Request[Any, Any, Any]
+    contact_id: IdPath, data: JSONBody[SnoozeIn], request: Request[Any, Any, Any]
 ) -> Any:
     user, at_now = current_user(request), now(request)
     until = interactions.snooze_until(user, at_now, data.until, data.by)
@@ -92,16 +88,14 @@ async def snooze(
 
 
 @post("/api/contacts/{contact_id:int}/skip", status_code=200)
-async def skip(contact_id: FromPath[int], request: Request[Any, Any, Any]) -> Any:
+async def skip(contact_id: IdPath, request: Request[Any, Any, Any]) -> Any:
     user = current_user(request)
     await interactions.lifecycle(user, contact_id, "skip", now(request))
     return contact_out(await contacts.get_contact(user.id, contact_id))
 
 
 @post("/api/contacts/{contact_id:int}/done", status_code=200)
-async def done(
-    contact_id: FromPath[int], data: JSONBody[DoneIn], request: Request[Any, Any, Any]
-) -> Any:
+async def done(contact_id: IdPath, data: JSONBody[DoneIn], request: Request[Any, Any, Any]) -> Any:
     """Done means "I reached out": it logs a real interaction (scoring.md 2.8), a message unless
     the user says which kind, so the clock resets and this reminder leaves the feed."""
     user, at = current_user(request), now(request)
@@ -111,8 +105,6 @@ async def done(
 
 
 @post("/api/follow-ups/{follow_up_id:int}/done", status_code=200)
-async def follow_up_done(
-    follow_up_id: FromPath[int], request: Request[Any, Any, Any]
-) -> FollowUpOut:
+async def follow_up_done(follow_up_id: IdPath, request: Request[Any, Any, Any]) -> FollowUpOut:
     info = await interactions.complete_follow_up(current_user(request), follow_up_id, now(request))
     return msgspec.convert(asdict(info), FollowUpOut)

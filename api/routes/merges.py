@@ -7,10 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from api.routes.contacts import contact_out
-from api.routes.deps import current_user, now
+from api.routes.deps import IdPath, current_user, now, settings
 from api.routes.imports import report_out
 from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
 from api.services import contacts, merges, sources
@@ -27,7 +27,7 @@ async def list_suggestions(request: Request[Any, Any, Any]) -> list[SuggestionOu
 
 @post("/api/merge-suggestions/{suggestion_id:int}/merge", status_code=200)
 async def merge(
-    suggestion_id: FromPath[int], data: JSONBody[MergeIn], request: Request[Any, Any, Any]
+    suggestion_id: IdPath, data: JSONBody[MergeIn], request: Request[Any, Any, Any]
 ) -> MergedOut:
     user = current_user(request)
     undo_id = await merges.merge(user, suggestion_id, data.keep_id, now(request))
@@ -35,13 +35,13 @@ async def merge(
 
 
 @post("/api/merge-suggestions/{suggestion_id:int}/dismiss", status_code=200)
-async def dismiss(suggestion_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, bool]:
+async def dismiss(suggestion_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
     await merges.dismiss(current_user(request).id, suggestion_id, now(request))
     return {"ok": True}
 
 
 @post("/api/merges/{undo_id:int}/undo", status_code=200)
-async def undo(undo_id: FromPath[int], request: Request[Any, Any, Any]) -> dict[str, bool]:
+async def undo(undo_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
     await merges.undo_merge(current_user(request), undo_id, now(request))
     return {"ok": True}
 
@@ -57,23 +57,25 @@ async def list_sources(request: Request[Any, Any, Any]) -> list[SourceOut]:
 
 @post("/api/sources")
 async def create_source(data: JSONBody[SourceIn], request: Request[Any, Any, Any]) -> SourceOut:
+    user = current_user(request)
+    roots = settings(request).folder_roots(user.id)
     info = await sources.create_source(
-        current_user(request).id, data.kind, data.location, data.format, data.label
+        user.id, data.kind, data.location, data.format, data.label, roots
     )
     return _source_out(info)
 
 
 @delete("/api/sources/{source_id:int}", status_code=200)
-async def delete_source(
-    source_id: FromPath[int], request: Request[Any, Any, Any]
-) -> dict[str, bool]:
+async def delete_source(source_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
     await sources.delete_source(current_user(request).id, source_id)
     return {"ok": True}
 
 
 @post("/api/sources/{source_id:int}/run", status_code=200)
-async def run_source(source_id: FromPath[int], request: Request[Any, Any, Any]) -> ImportReportOut:
-    report = await sources.run_source(current_user(request), source_id, now(request))
+async def run_source(source_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
+    user = current_user(request)
+    roots = settings(request).folder_roots(user.id)
+    report = await sources.run_source(user, source_id, now(request), roots)
     return report_out(report)
 
 

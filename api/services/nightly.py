@@ -15,7 +15,9 @@ from api.settings import Settings
 log = logging.getLogger("kith.nightly")
 
 
-async def run_user(user: UserInfo, now: dt.datetime) -> dict[str, object]:
+async def run_user(
+    user: UserInfo, now: dt.datetime, settings: Settings | None = None
+) -> dict[str, object]:
     """One user's nightly run, recorded in NightlyRun; a failing source fails the run loudly
     but the others still import and the rescoring still happens."""
     row = (
@@ -33,7 +35,8 @@ async def run_user(user: UserInfo, now: dt.datetime) -> dict[str, object]:
     results = []
     failed = False
     for source in sources:
-        report = await run_source(user, source["id"], now)
+        roots = settings.folder_roots(user.id) if settings is not None else None
+        report = await run_source(user, source["id"], now, roots)
         failed = failed or report.status == "failed"
         results.append(
             {
@@ -80,6 +83,6 @@ async def run_due_users(settings: Settings, now: dt.datetime) -> None:
         if ran:
             continue
         try:
-            await run_user(user, now)
+            await run_user(user, now, settings)
         except Exception:
             log.exception("nightly run failed for user %s", user.id)

@@ -57,11 +57,14 @@ def _info(row: dict[str, Any]) -> SourceInfo:
     )
 
 
-def check_location(kind: str, location: str) -> str:
+def check_location(kind: str, location: str, roots: list[Path] | None = None) -> str:
     location = location.strip()
     if kind == "folder":
         if not location:
             raise BadRequest("a folder source needs a folder path")
+        if roots is not None and not inside(Path(location), roots):
+            allowed = ", ".join(str(r) for r in roots)
+            raise BadRequest(f"a folder source must be inside {allowed} (KITH_SOURCE_ROOTS)")
         return location
     if kind == "url":
         parts = urlsplit(location)
@@ -71,12 +74,23 @@ def check_location(kind: str, location: str) -> str:
     raise BadRequest("kind must be 'folder' or 'url'")
 
 
+def inside(path: Path, roots: list[Path]) -> bool:
+    resolved = path.expanduser().resolve()
+    return any(resolved == r or r in resolved.parents for r in roots)
+
+
 async def create_source(
-    user_id: int, kind: str, location: str, fmt: str = "auto", label: str = ""
+    user_id: int,
+    kind: str,
+    location: str,
+    fmt: str = "auto",
+    label: str = "",
+    roots: list[Path] | None = None,
 ) -> SourceInfo:
+    """`roots` confines folder sources (the API always passes the user's roots)."""
     if fmt not in FORMAT_CHOICES:
         raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
-    location = check_location(kind, location)
+    location = check_location(kind, location, roots)
     row = (
         await ImportSource.insert(
             ImportSource(
@@ -160,7 +174,9 @@ async def fetch_url(row: dict[str, Any]) -> tuple[bytes | None, str | None, str 
         raise SourceError(f"{row['location']} is unreachable ({type(exc).__name__})") from None
 
 
-async def run_source(user: UserInfo, source_id: int, now: dt.datetime) -> ImportReport:
+async def run_source(
+    user: UserInfo, source_id: int, now: dt.datetime, roots: list[Path] | None = None
+) -> ImportReport:
     """Import one source now. Errors become a failed ImportRun and the source's last_error."""
     row = (
         await ImportSource.select()
@@ -173,6 +189,8 @@ async def run_source(user: UserInfo, source_id: int, now: dt.datetime) -> Import
     values: dict[Any, Any] = {ImportSource.last_run_at: now}
     try:
         if row["kind"] == "folder":
+            if roots is not None and not inside(Path(row["location"]), roots):
+                raise SourceError(f"{row['location']} is outside the allowed source folders")
             path = newest_export(Path(row["location"]).expanduser())
             raw: bytes | None = path.read_bytes()
             filename = path.name

@@ -67,25 +67,25 @@ def _closed_port() -> int:
 
 
 async def test_nightly_imports_a_folder_and_a_url_and_skips_an_unchanged_url_by_its_etag(
-    alice, export_server, tmp_path: Path, clock
+    alice, export_server, clean_db, clock
 ):
-    folder = tmp_path / "exports"
-    folder.mkdir()
+    user = await find_user("alice@example.com")
+    folder = clean_db.folder_roots(user.id)[0] / "exports"
+    folder.mkdir(parents=True)
     shutil.copy(JANE_CSV, folder / "google-2024.csv")
     r = await alice.post("/api/sources", json={"kind": "folder", "location": str(folder)})
     assert r.status_code == 201, r.text
     r = await alice.post("/api/sources", json={"kind": "url", "location": export_server.url})
     assert r.status_code == 201, r.text
-    user = await find_user("alice@example.com")
 
-    first = await run_user(user, clock())
+    first = await run_user(user, clock(), clean_db)
     assert first["status"] == "ok"
     assert [s["status"] for s in first["sources"]] == ["ok", "ok"]
     names = sorted(c["full_name"] for c in (await alice.get("/api/contacts")).json()["items"])
     assert names == ["Ann Lee", "Jane Doe", "Omar Haddad"]
 
     clock.advance(days=1)
-    second = await run_user(user, clock())
+    second = await run_user(user, clock(), clean_db)
     assert [s["status"] for s in second["sources"]] == ["skipped", "skipped"]
     assert export_server.requests[-1].get("If-None-Match"), "the second fetch is conditional"
     listed = (await alice.get("/api/sources")).json()
@@ -117,10 +117,18 @@ async def test_a_url_source_must_be_https(alice):
     assert r.status_code == 400 and "https" in r.json()["error"]
 
 
-async def test_another_users_sources_are_404(alice, bob, tmp_path: Path):
-    sid = (
-        await alice.post("/api/sources", json={"kind": "folder", "location": str(tmp_path)})
-    ).json()["id"]
+async def test_a_folder_source_must_be_inside_the_users_own_drop_folder(alice, tmp_path: Path):
+    r = await alice.post("/api/sources", json={"kind": "folder", "location": str(tmp_path)})
+    assert r.status_code == 400 and "must be inside" in r.json()["error"]
+    r = await alice.post("/api/sources", json={"kind": "folder", "location": "/etc"})
+    assert r.status_code == 400
+
+
+async def test_another_users_sources_are_404(alice, bob, clean_db):
+    user = await find_user("alice@example.com")
+    mine = str(clean_db.folder_roots(user.id)[0])
+    r = await alice.post("/api/sources", json={"kind": "folder", "location": mine})
+    sid = r.json()["id"]
     assert (await bob.post(f"/api/sources/{sid}/run")).status_code == 404
     assert (await bob.delete(f"/api/sources/{sid}")).status_code == 404
     assert (await bob.get("/api/sources")).json() == []
