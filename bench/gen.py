@@ -15,42 +15,14 @@ from pathlib import Path
 from api.db import write_transaction
 from api.db.tables import Circle, Contact, ContactKey, Interaction
 from api.jsonutil import dump
+from api.services.demo import FIRST, LAST
 from api.services.users import UserInfo, create_user, update_settings
 from bench.common import PASSWORD
 from bench.vcard_gen import generate_vcards
 
 KINDS = ("coffee", "meal", "meeting", "call", "video", "message", "email", "event")
-GIVEN = [
-    "Ada",
-    "Ben",
-    "Chloé",
-    "Dev",
-    "Eitan",
-    "Fatima",
-    "Gus",
-    "Hana",
-    "Ivan",
-    "Jade",
-    "Kofi",
-    "Lena",
-    "Mateo",
-    "Nia",
-    "Omar",
-    "Priya",
-]
-FAMILY = [
-    "Okafor",
-    "Lindqvist",
-    "Tanaka",
-    "Moreau",
-    "García",
-    "Novak",
-    "Haddad",
-    "Nguyen",
-    "Schmidt",
-    "Rossi",
-    "Patel",
-]
+GIVEN = FIRST[:16]  # the demo network's names (api.services.demo)
+FAMILY = LAST[:11]
 # Where a generated network's people sit (None = untriaged import), by weight.
 CIRCLE_MIX = (
     ("Inner", 1),

@@ -11,25 +11,12 @@ from api.db.tables import Contact, ContactKey, FollowUp, Interaction, MergeSugge
 from api.errors import BadRequest, NotFound
 from api.jsonutil import dump, load_dict, load_list
 from api.services.contacts import ContactInfo, get_contact
-from api.services.imports import _column_values, load_existing
+from api.services.imports import _LISTS, _SCALARS, _column_values, load_existing
 from api.services.strength import refresh_contact
 from api.services.users import UserInfo
 from pipeline.merge import NamedContact, merge_contacts, merge_suggestions
 
-_SNAPSHOT = (
-    "full_name",
-    "given_name",
-    "family_name",
-    "nickname",
-    "organization",
-    "title",
-    "birthday",
-    "note",
-    "emails",
-    "phones",
-    "urls",
-    "groups",
-)
+_SNAPSHOT = (*_SCALARS, *_LISTS)
 
 
 @dataclass(frozen=True)
