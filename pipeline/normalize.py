@@ -13,7 +13,7 @@ _WS = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\".]+(\.[^@\s<>(),;:\".]+)*$")
 
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")  # \x0b \x0c \x1c-\x1f are whitespace to str.split
 
 
 def clean_text(value: str | None) -> str | None:
