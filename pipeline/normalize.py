@@ -13,7 +13,8 @@ _WS = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\".]+(\.[^@\s<>(),;:\".]+)*$")
 
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")  # \x0b \x0c \x1c-\x1f are whitespace to str.split
+# \x0b, \x0c and \x1c-\x1f are kept: str.split and re's \s treat them as whitespace.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 
 
 def clean_text(value: str | None) -> str | None:
