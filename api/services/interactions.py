@@ -186,15 +186,29 @@ async def place_in_default_circle(user_id: int, contact_id: int, now: dt.datetim
         )
 
 
-async def _info(row: dict[str, Any]) -> InteractionInfo:
-    follow = (
+async def _follow_ups(interaction_ids: list[int]) -> dict[int, FollowUpInfo]:
+    """The follow-ups of these interactions, by interaction id, in one query."""
+    if not interaction_ids:
+        return {}
+    rows = (
         await FollowUp.select(
-            FollowUp.id, FollowUp.contact, FollowUp.what, FollowUp.due_on, FollowUp.done
+            FollowUp.id,
+            FollowUp.interaction,
+            FollowUp.contact,
+            FollowUp.what,
+            FollowUp.due_on,
+            FollowUp.done,
         )
-        .where(FollowUp.interaction == row["id"])
-        .first()
+        .where(FollowUp.interaction.is_in(interaction_ids))
         .run()
     )
+    return {
+        r["interaction"]: FollowUpInfo(r["id"], r["contact"], "", r["what"], r["due_on"], r["done"])
+        for r in rows
+    }
+
+
+def _info_of(row: dict[str, Any], follow_up: FollowUpInfo | None) -> InteractionInfo:
     return InteractionInfo(
         id=row["id"],
         contact_id=row["contact"],
@@ -204,12 +218,12 @@ async def _info(row: dict[str, Any]) -> InteractionInfo:
         note=row["note"],
         source=row["source"],
         attendee_count=row["attendee_count"],
-        follow_up=None
-        if follow is None
-        else FollowUpInfo(
-            follow["id"], follow["contact"], "", follow["what"], follow["due_on"], follow["done"]
-        ),
+        follow_up=follow_up,
     )
+
+
+async def _info(row: dict[str, Any]) -> InteractionInfo:
+    return _info_of(row, (await _follow_ups([row["id"]])).get(row["id"]))
 
 
 async def list_interactions(user_id: int, contact_id: int) -> list[InteractionInfo]:
@@ -224,7 +238,8 @@ async def list_interactions(user_id: int, contact_id: int) -> list[InteractionIn
         .order_by(Interaction.at, ascending=False)
         .run()
     )
-    return [await _info(r) for r in rows]
+    follow_ups = await _follow_ups([r["id"] for r in rows])  # one query, not one per row
+    return [_info_of(r, follow_ups.get(r["id"])) for r in rows]
 
 
 async def delete_interaction(user: UserInfo, interaction_id: int, now: dt.datetime) -> int:
