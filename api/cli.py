@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from api.settings import Settings, env_password
-from pipeline.importer import FORMAT_CHOICES, parse_export
+from pipeline.formats.dispatch import FORMAT_CHOICES, parse_export
 from pipeline.models import ParseResult, UnreadableFile
 
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from bench.child import ChildRun, committed, run_child
 from bench.common import PYTHON, SECRET, Config, database, settings_for, sqlite_url
 from bench.gen import new_user, vcard_file
 from bench.results import Figure, Goal
-from pipeline.importer import parse_export
+from pipeline.formats.dispatch import parse_export
 from pipeline.models import ContactRecord
 
 EMAIL = "importer@bench.example"

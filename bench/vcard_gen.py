@@ -193,7 +193,7 @@ def _bench(data: bytes, n: int, rounds: int) -> None:
     """
     import vobject
 
-    from pipeline.vcard import parse_vcards
+    from pipeline.formats.vcard.parse import parse_vcards
 
     text = data.decode("utf-8")
     timings: dict[str, list[float]] = {"kith": [], "vobject streamed": [], "vobject kept": []}

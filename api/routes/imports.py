@@ -16,7 +16,7 @@ from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now
 from api.schemas import ImportReportOut, MetPersonOut
 from api.services import calendar, contacts, imports
-from pipeline.importer import FORMAT_CHOICES
+from pipeline.formats.dispatch import FORMAT_CHOICES
 
 
 @dataclass

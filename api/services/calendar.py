@@ -17,7 +17,7 @@ from typing import Any
 from api.db.tables import ContactKey, Interaction, MetPerson
 from api.jsonutil import dump, load_list
 from api.services.users import UserInfo
-from pipeline.calendar_import import CalendarMeeting
+from pipeline.formats.ics.parse import CalendarMeeting
 from pipeline.models import CalendarInteraction, ParseResult
 
 MIN_MEETINGS = 2

@@ -10,7 +10,7 @@ from piccolo.query.functions.aggregate import Count
 
 from api.db.tables import Circle, Contact
 from api.errors import BadRequest, Conflict, NotFound
-from pipeline.circles import DEFAULT_CIRCLES
+from pipeline.strength.circles import DEFAULT_CIRCLES
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from api.security import token_hash
 from api.services.strength import PLANNED, tz_of
 from api.services.users import UserInfo, get_user
 from api.settings import Settings
-from pipeline.feed import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
-from pipeline.subscribe import qr_svg, subscription_links
+from pipeline.feed.render import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
+from pipeline.feed.subscribe import qr_svg, subscription_links
 
 log = logging.getLogger("kith.feed")
 FEED_NAME = "Kith reconnects"

@@ -19,8 +19,8 @@ from api.db.tables import Contact, ContactKey, ImportRun, Interaction, MergeSugg
 from api.jsonutil import dump, load_dict, load_list
 from api.services.photos import thumbnail
 from api.services.users import UserInfo
-from pipeline.importer import parse_export
-from pipeline.match import ExistingContact, ImportPlan, plan_import
+from pipeline.formats.dispatch import parse_export
+from pipeline.identity.match import ExistingContact, ImportPlan, plan_import
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
 
 # Merge suggestions right after a small import (the user is looking); after a bulk import they

@@ -12,8 +12,8 @@ from api.db.tables import Circle, Contact, FollowUp, Interaction
 from api.errors import BadRequest, NotFound
 from api.services.strength import refresh_contact, tz_of
 from api.services.users import UserInfo
-from pipeline.circles import UNTRIAGED_CIRCLE
-from pipeline.scoring import DIRECTIONS, LIFECYCLE_KINDS, WEIGHTS
+from pipeline.strength.circles import UNTRIAGED_CIRCLE
+from pipeline.strength.scoring import DIRECTIONS, LIFECYCLE_KINDS, WEIGHTS
 
 LOGGABLE_KINDS = tuple(WEIGHTS)
 

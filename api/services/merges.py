@@ -14,7 +14,7 @@ from api.services.contacts import ContactInfo, get_contact
 from api.services.imports import _LISTS, _SCALARS, _column_values, load_existing
 from api.services.strength import refresh_contact
 from api.services.users import UserInfo
-from pipeline.merge import NamedContact, merge_contacts, merge_suggestions
+from pipeline.identity.merge import NamedContact, merge_contacts, merge_suggestions
 
 _SNAPSHOT = (*_SCALARS, *_LISTS)
 

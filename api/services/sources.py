@@ -20,7 +20,7 @@ from api.errors import BadRequest, NotFound
 from api.jsonutil import dump
 from api.services.imports import ImportReport, get_report_by_id, import_file
 from api.services.users import UserInfo
-from pipeline.importer import FORMAT_CHOICES
+from pipeline.formats.dispatch import FORMAT_CHOICES
 
 EXPORT_SUFFIXES = {".vcf", ".vcard", ".csv", ".ics", ".ical"}
 FETCH_TIMEOUT_S = 30.0

@@ -1,4 +1,4 @@
-"""Scoring and scheduling in the shell: load rows, call pipeline.scoring/schedule, persist.
+"""Scoring and scheduling in the shell: load rows, call pipeline.strength.scoring/schedule, persist.
 
 `refresh_contact` rewrites one contact's derived columns and its Reminder row (after an
 interaction, snooze, skip, done or circle change); `refresh_user` does every contact (nightly).
@@ -18,15 +18,15 @@ from api.db import write_transaction
 from api.db.bulk import update_many
 from api.db.tables import Circle, Contact, Interaction, Reminder
 from api.services.users import UserInfo
-from pipeline.circles import Cadence, cadence_for
-from pipeline.schedule import (
+from pipeline.strength.circles import Cadence, cadence_for
+from pipeline.strength.schedule import (
     Plan,
     ScheduleItem,
     SchedulerConfig,
     cold_start_due_on,
     schedule,
 )
-from pipeline.scoring import WEIGHTS, Assessment, Event, assess, health_series
+from pipeline.strength.scoring import WEIGHTS, Assessment, Event, assess, health_series
 
 BACKLOG = "backlog"
 PLANNED = "planned"
@@ -485,6 +485,6 @@ async def strength_report(user: UserInfo, contact_id: int, now: dt.datetime) -> 
 
 
 def _words(days: float) -> str:
-    from pipeline.explain import half_life_in_words
+    from pipeline.strength.explain import half_life_in_words
 
     return half_life_in_words(days)

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.routes import ROUTES
 from api.services.interactions import LOGGABLE_KINDS
-from pipeline.importer import FORMAT_CHOICES
+from pipeline.formats.dispatch import FORMAT_CHOICES
 from tests.api.test_isolation import BODIES, MATRIX, build_world
 from tests.conftest import PASSWORD
 

@@ -1,4 +1,4 @@
-"""Meetings read from real and constructed calendar exports (pipeline.calendar_import)."""
+"""Meetings read from real and constructed calendar exports (pipeline.formats.ics.parse)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.calendar_import import CalendarMeeting, parse_calendar
-from pipeline.calendar_lines import scan
-from pipeline.importer import parse_export
+from pipeline.formats.dispatch import parse_export
+from pipeline.formats.ics.lines import scan
+from pipeline.formats.ics.parse import CalendarMeeting, parse_calendar
 from pipeline.models import CalendarInteraction, ParseResult
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ics"

@@ -1,12 +1,12 @@
-"""Past/planned split and people met but not yet added (pipeline.calendar_import helpers)."""
+"""Past/planned split and people met but not yet added (pipeline.formats.ics.parse helpers)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from pipeline.calendar_budget import shares
-from pipeline.calendar_import import (
+from pipeline.formats.ics.budget import shares
+from pipeline.formats.ics.parse import (
     CalendarMeeting,
     frequent_unknown_attendees,
     parse_calendar,

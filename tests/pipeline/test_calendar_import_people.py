@@ -1,11 +1,11 @@
-"""Who counts as met at one event (pipeline.calendar_people.read_attendance)."""
+"""Who counts as met at one event (pipeline.formats.ics.people.read_attendance)."""
 
 from __future__ import annotations
 
 import pytest
 from icalendar import Event, vCalAddress
 
-from pipeline.calendar_people import read_attendance
+from pipeline.formats.ics.people import read_attendance
 
 ME = frozenset({"me@example.org"})
 

@@ -1,4 +1,4 @@
-"""Broken calendars: issues with line numbers, never an exception (pipeline.calendar_import)."""
+"""Broken calendars: issues with line numbers, never an exception (pipeline.formats.ics.parse)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.calendar_import import parse_calendar
-from pipeline.calendar_lines import scan, unfold
+from pipeline.formats.ics.lines import scan, unfold
+from pipeline.formats.ics.parse import parse_calendar
 from pipeline.models import UnreadableFile
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ics"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.csv_import import parse_csv
-from pipeline.importer import parse_export
+from pipeline.formats.csv.parse import parse_csv
+from pipeline.formats.dispatch import parse_export
 from pipeline.models import ContactRecord, ParseResult
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "csv"

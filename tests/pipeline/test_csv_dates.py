@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.csv_dates import BadDate, guess_day_first, parse_date
+from pipeline.formats.csv.dates import BadDate, guess_day_first, parse_date
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

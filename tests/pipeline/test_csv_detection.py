@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.csv_import import detect_format, parse_csv
-from pipeline.csv_reader import header_key
+from pipeline.formats.csv.parse import detect_format, parse_csv
+from pipeline.formats.csv.reader import header_key
 from pipeline.models import UnreadableFile
 
 GOOGLE_2024 = (

@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from pipeline.csv_import import parse_csv
-from pipeline.csv_reader import physical_lines, read_records
+from pipeline.formats.csv.parse import parse_csv
+from pipeline.formats.csv.reader import physical_lines, read_records
 
 HEADER = "First Name,Last Name,E-mail Address,Mobile Phone,Notes"
 ROW = "Jürgen,Müller,JUERGEN@Example.de,030 1234567,Grüße"

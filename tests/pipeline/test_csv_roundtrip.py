@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.csv_import import parse_csv
+from pipeline.formats.csv.parse import parse_csv
 from pipeline.normalize import clean_text
 
 _WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéøüßÅŠ'-", min_size=1, max_size=8)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.csv_google import labels
-from pipeline.csv_import import parse_csv
-from pipeline.csv_values import split_multi
+from pipeline.formats.csv.google import labels
+from pipeline.formats.csv.parse import parse_csv
+from pipeline.formats.csv.values import split_multi
 from pipeline.models import ContactRecord, ParseResult
 
 LINKEDIN = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.circles import cadence_for
-from pipeline.explain import Contribution, explain, format_day, half_life_in_words
-from pipeline.scoring import WEIGHTS, Event, assess
+from pipeline.strength.circles import cadence_for
+from pipeline.strength.explain import Contribution, explain, format_day, half_life_in_words
+from pipeline.strength.scoring import WEIGHTS, Event, assess
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

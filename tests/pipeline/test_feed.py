@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.feed import (
+from pipeline.feed.render import (
     BirthdayItem,
     FeedCalendar,
     FollowUpItem,

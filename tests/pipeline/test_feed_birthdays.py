@@ -8,7 +8,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from pipeline.feed import BirthdayItem, FeedCalendar, render_feed
+from pipeline.feed.render import BirthdayItem, FeedCalendar, render_feed
 
 UTC = dt.UTC
 CAL = FeedCalendar(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.feed import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
+from pipeline.feed.render import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "data" / "feed"
 UPDATE = os.environ.get("KITH_UPDATE_GOLDEN") == "1"

@@ -20,7 +20,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from pipeline.feed import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
+from pipeline.feed.render import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem, render_feed
 
 TESTS = Path(__file__).resolve().parents[1]
 FEEDCHECK = TESTS / "feedcheck"

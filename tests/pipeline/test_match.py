@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from pipeline.match import (
+from pipeline.identity.match import (
     ExistingContact,
     ImportPlan,
     Key,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.match import ExistingContact, apply_plan, plan_import
-from pipeline.merge import merge_contacts
+from pipeline.identity.match import ExistingContact, apply_plan, plan_import
+from pipeline.identity.merge import merge_contacts
 from pipeline.models import ContactRecord
 
 SOURCES = ("google-csv:me", "vcard:iphone", "linkedin-csv:me")

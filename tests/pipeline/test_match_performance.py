@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pipeline.match import ExistingContact, apply_plan, plan_import
+from pipeline.identity.match import ExistingContact, apply_plan, plan_import
 from pipeline.models import ContactRecord
 
 SOURCE = "google-csv:me"

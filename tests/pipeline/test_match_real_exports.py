@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.importer import parse_export
-from pipeline.match import ExistingContact, ImportPlan, apply_plan, plan_import
-from pipeline.merge import str_list
+from pipeline.formats.dispatch import parse_export
+from pipeline.identity.match import ExistingContact, ImportPlan, apply_plan, plan_import
+from pipeline.identity.merge import str_list
 from pipeline.models import ContactRecord
 
 DATA = Path(__file__).parents[1] / "data" / "match"

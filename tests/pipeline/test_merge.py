@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from pipeline.match import ExistingContact, Key
-from pipeline.merge import NamedContact, Suggestion, merge_contacts, merge_suggestions
+from pipeline.identity.match import ExistingContact, Key
+from pipeline.identity.merge import NamedContact, Suggestion, merge_contacts, merge_suggestions
 
 
 def jurgen() -> ExistingContact:

@@ -22,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.calendar_import import parse_calendar
-from pipeline.csv_import import parse_csv
-from pipeline.importer import FORMAT_CHOICES, parse_export
+from pipeline.formats.csv.parse import parse_csv
+from pipeline.formats.dispatch import FORMAT_CHOICES, parse_export
+from pipeline.formats.ics.parse import parse_calendar
+from pipeline.formats.vcard.parse import parse_vcards
 from pipeline.models import (
     CalendarInteraction,
     ContactRecord,
@@ -32,7 +33,6 @@ from pipeline.models import (
     ParseResult,
     UnreadableFile,
 )
-from pipeline.vcard import parse_vcards
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_DIRS = [ROOT / "tests" / "data", Path("/work/shared/corpus/visible")]

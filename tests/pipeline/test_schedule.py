@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.schedule import (
+from pipeline.strength.schedule import (
     Plan,
     ScheduleItem,
     SchedulerConfig,

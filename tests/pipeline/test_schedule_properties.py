@@ -10,7 +10,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.schedule import ScheduleItem, SchedulerConfig, schedule, window
+from pipeline.strength.schedule import ScheduleItem, SchedulerConfig, schedule, window
 
 settings.register_profile("schedule", max_examples=100, deadline=None, database=None)
 settings.load_profile("schedule")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.circles import Cadence, cadence_for
-from pipeline.scoring import (
+from pipeline.strength.circles import Cadence, cadence_for
+from pipeline.strength.scoring import (
     DAY_CAP,
     THETA,
     Event,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.circles import (
+from pipeline.strength.circles import (
     DEFAULT_CIRCLES,
     KIN_MULTIPLIER,
     UNTRIAGED_CIRCLE,

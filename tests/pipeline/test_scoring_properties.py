@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pipeline.circles import Cadence, cadence_for
-from pipeline.scoring import (
+from pipeline.strength.circles import Cadence, cadence_for
+from pipeline.strength.scoring import (
     BURST_RATIO,
     DAY_CAP,
     KINDS,

@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from pipeline.subscribe import qr_svg, subscription_links
+from pipeline.feed.subscribe import qr_svg, subscription_links
 
 FEED = "https://kith.example.org/feed/q1W-e_2rT3yU4iO5/kith.ics"
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pipeline.vcard_fields as vcard_fields
+import pipeline.formats.vcard.fields as vcard_fields
 from bench.vcard_gen import generate_vcards
-from pipeline.importer import parse_export
+from pipeline.formats.dispatch import parse_export
+from pipeline.formats.vcard.birthday import parse_birthday
+from pipeline.formats.vcard.parse import parse_vcards
 from pipeline.models import ParseResult, UnreadableFile
-from pipeline.vcard import parse_vcards
-from pipeline.vcard_birthday import parse_birthday
 
 
 def card(version: str, name: str) -> str:

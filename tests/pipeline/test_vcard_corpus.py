@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.formats.vcard.parse import parse_vcards
 from pipeline.models import ContactRecord, ParseResult, UnreadableFile
-from pipeline.vcard import parse_vcards
 
 DATA = Path(__file__).parent.parent / "data" / "vcard"
 FACTS: dict[str, dict[str, Any]] = json.loads((DATA / "corpus-facts.json").read_text("utf-8"))[

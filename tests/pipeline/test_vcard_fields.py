@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.formats.vcard.contact import squeeze, to_email, to_phone
+from pipeline.formats.vcard.parse import parse_vcards
 from pipeline.models import ContactRecord, ParseResult
 from pipeline.normalize import collapse_ws, normalize_email, normalize_phone
-from pipeline.vcard import parse_vcards
-from pipeline.vcard_contact import squeeze, to_email, to_phone
 
 PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.formats.vcard.lexer import prepare, split_cards_by_line
+from pipeline.formats.vcard.parse import parse_vcards
+from pipeline.formats.vcard.split import IrregularLayout
 from pipeline.models import ParseResult
-from pipeline.vcard import parse_vcards
-from pipeline.vcard_lexer import prepare, split_cards_by_line
-from pipeline.vcard_split import IrregularLayout
 
 
 def parse(text: str | bytes, region: str | None = "US") -> ParseResult:
@@ -329,7 +329,7 @@ def test_fast_path_and_line_machine_read_every_file_the_same(lines: list[str], w
         raise IrregularLayout
 
     try:
-        with patch("pipeline.vcard.iter_regular", irregular):
+        with patch("pipeline.formats.vcard.parse.iter_regular", irregular):
             slow = parse_vcards(raw, region="US")
     except Exception as exc:
         assert fast is None and type(exc) is fast_error

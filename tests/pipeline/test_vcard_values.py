@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from pipeline.vcard_birthday import parse_birthday
-from pipeline.vcard_photo import read_photo
-from pipeline.vcard_values import (
+from pipeline.formats.vcard.birthday import parse_birthday
+from pipeline.formats.vcard.photo import read_photo
+from pipeline.formats.vcard.values import (
     decode_value,
     parse_params,
     split_escaped,

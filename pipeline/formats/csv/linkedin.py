@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pipeline.csv_dates import BadDate, parse_date
-from pipeline.csv_values import Context, Draft, Row, compose_name
+from pipeline.formats.csv.dates import BadDate, parse_date
+from pipeline.formats.csv.values import Context, Draft, Row, compose_name
 from pipeline.normalize import name_key
 
 _PROFILE = re.compile(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from pipeline.csv_values import Context, Draft, Row, split_multi
+from pipeline.formats.csv.values import Context, Draft, Row, split_multi
 
 # `E-mail 1 - Value` with its `E-mail 1 - Label` (current) or `E-mail 1 - Type` (legacy).
 _NUMBERED = re.compile(r"(e-mail|phone|website) (\d+) - value")

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from icalendar import Calendar, Component, vBroken, vRecur
 
-from pipeline.calendar_expand import EARLIEST, LATEST, UTC, Series, aware, to_utc
-from pipeline.calendar_lines import Block, CalendarScan
-from pipeline.calendar_rules import rule_problem
+from pipeline.formats.ics.expand import EARLIEST, LATEST, UTC, Series, aware, to_utc
+from pipeline.formats.ics.lines import Block, CalendarScan
+from pipeline.formats.ics.rules import rule_problem
 from pipeline.models import ImportIssue
 
 DEFAULT_HORIZON = dt.timedelta(days=365)  # past the latest start in the file, when no window

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from pipeline.formats.vcard.lexer import RawCard, relex
+from pipeline.formats.vcard.values import decode_value, split_property
 from pipeline.models import ImportIssue
-from pipeline.vcard_lexer import RawCard, relex
-from pipeline.vcard_values import decode_value, split_property
 
 # (name as written, raw parameters, value as text); PHOTO keeps its base64 text.
 Row = tuple[str, str, str]

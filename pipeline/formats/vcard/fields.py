@@ -6,14 +6,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pipeline.formats.vcard.birthday import parse_birthday
+from pipeline.formats.vcard.contact import squeeze, to_email, to_phone
+from pipeline.formats.vcard.lexer import RawCard
+from pipeline.formats.vcard.photo import read_photo
+from pipeline.formats.vcard.props import IM_NAMES, Props, Row, collect
+from pipeline.formats.vcard.values import split_escaped, unescape
 from pipeline.models import ContactRecord, ImportIssue
 from pipeline.normalize import clean_text, fallback_name, unique
-from pipeline.vcard_birthday import parse_birthday
-from pipeline.vcard_contact import squeeze, to_email, to_phone
-from pipeline.vcard_lexer import RawCard
-from pipeline.vcard_photo import read_photo
-from pipeline.vcard_props import IM_NAMES, Props, Row, collect
-from pipeline.vcard_values import split_escaped, unescape
 
 _STRUCTURAL = frozenset({b"VERSION", b"PRODID", b"REV"})
 _URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from pipeline.formats.vcard.lexer import MARKER, RawCard, relex
 from pipeline.models import ImportIssue
-from pipeline.vcard_lexer import MARKER, RawCard, relex
 
 # Searched in "\n" + the upper-cased file: the leading literal makes the scan fast.
 _MARKERS = re.compile(rb"\n" + MARKER + rb"(?=\n|$)")

@@ -8,12 +8,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pipeline.calendar_budget import MAX_TOTAL_OCCURRENCES, estimate, shares
-from pipeline.calendar_events import read_series, window_for
-from pipeline.calendar_expand import MAX_OCCURRENCES, UTC, aware, expand
-from pipeline.calendar_lines import CalendarScan, scan
-from pipeline.calendar_people import read_attendance
-from pipeline.decode import decode_bytes
+from pipeline.formats.decode import decode_bytes
+from pipeline.formats.ics.budget import MAX_TOTAL_OCCURRENCES, estimate, shares
+from pipeline.formats.ics.events import read_series, window_for
+from pipeline.formats.ics.expand import MAX_OCCURRENCES, UTC, aware, expand
+from pipeline.formats.ics.lines import CalendarScan, scan
+from pipeline.formats.ics.people import read_attendance
 from pipeline.models import CalendarInteraction, ImportIssue, ParseResult, UnreadableFile
 from pipeline.normalize import normalize_email
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pipeline import csv_columns, csv_google, csv_linkedin
-from pipeline.csv_dates import guess_day_first
-from pipeline.csv_reader import find_header, fit_width, header_key, physical_lines, read_records
-from pipeline.csv_values import Context, Draft, Row, finish
-from pipeline.decode import decode_bytes
+from pipeline.formats.csv import columns as csv_columns
+from pipeline.formats.csv import google as csv_google
+from pipeline.formats.csv import linkedin as csv_linkedin
+from pipeline.formats.csv.dates import guess_day_first
+from pipeline.formats.csv.reader import (
+    find_header,
+    fit_width,
+    header_key,
+    physical_lines,
+    read_records,
+)
+from pipeline.formats.csv.values import Context, Draft, Row, finish
+from pipeline.formats.decode import decode_bytes
 from pipeline.models import ImportIssue, ParseResult, UnreadableFile
 
 CSV_FORMATS = ("google-csv", "outlook-csv", "linkedin-csv", "thunderbird-csv")

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from pipeline.circles import Cadence
-from pipeline.explain import Contribution, Explanation, explain
+from pipeline.strength.circles import Cadence
+from pipeline.strength.explain import Contribution, Explanation, explain
 
 # scoring.md 5.1, in message-equivalents: the ordering follows the evidence, the values are tunable.
 WEIGHTS: Mapping[str, float] = MappingProxyType(

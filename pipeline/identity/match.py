@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pipeline.merge import (
+from pipeline.identity.merge import (
     ExistingContact,
     FieldValue,
     Key,

@@ -7,7 +7,7 @@ import codecs
 import re
 from collections.abc import Callable
 
-from pipeline.vcard_lexer import find_colon
+from pipeline.formats.vcard.lexer import find_colon
 
 Params = dict[str, list[str]]
 

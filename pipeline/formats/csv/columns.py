@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from pipeline.csv_values import Context, Draft, Row
+from pipeline.formats.csv.values import Context, Draft, Row
 
 # Outlook desktop writes its column names in the UI language; the German ones are included.
 _FULL = ("display name", "full name", "name", "formatted name")

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.csv_dates import BadDate, parse_date
+from pipeline.formats.csv.dates import BadDate, parse_date
 from pipeline.models import ContactRecord
 from pipeline.normalize import (
     clean_text,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.decode import decode_bytes
+from pipeline.formats.decode import decode_bytes
 from pipeline.models import ParseResult, UnreadableFile
 
 FORMAT_CHOICES = (
@@ -52,15 +52,15 @@ def parse_export(
         raise UnreadableFile(f"unknown format {fmt!r}")
     kind = detect_kind(raw) if fmt == "auto" else fmt
     if kind == "vcard":
-        from pipeline.vcard import parse_vcards
+        from pipeline.formats.vcard.parse import parse_vcards
 
         return _without_controls(parse_vcards(raw, region=region))
     if kind == "ics":
-        from pipeline.calendar_import import parse_calendar
+        from pipeline.formats.ics.parse import parse_calendar
 
         start, end = calendar_window or (None, None)
         return parse_calendar(raw, own_emails=own_emails, window_start=start, window_end=end)
-    from pipeline.csv_import import parse_csv
+    from pipeline.formats.csv.parse import parse_csv
 
     return _without_controls(parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind))
 

@@ -6,7 +6,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from pipeline.decode import decode_bytes
+from pipeline.formats.decode import decode_bytes
 from pipeline.models import ImportIssue
 
 # A property line starts with a name (optionally `group.`) followed by `;` or `:` (RFC 6350 3.3).

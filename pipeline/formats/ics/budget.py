@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from pipeline.calendar_expand import Series, candidates_per_day, to_utc
+from pipeline.formats.ics.expand import Series, candidates_per_day, to_utc
 
 # Each occurrence costs recurring_ical_events a component copy (~0.1-0.3 ms), so a file full of
 # endless series is bounded as a whole, not only series by series.

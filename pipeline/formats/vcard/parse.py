@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from pipeline.decode import decode_bytes
+from pipeline.formats.decode import decode_bytes
+from pipeline.formats.vcard.fields import Reader, read_card
+from pipeline.formats.vcard.lexer import RawCard, prepare, split_cards_by_line
+from pipeline.formats.vcard.split import IrregularLayout, iter_regular
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
-from pipeline.vcard_fields import Reader, read_card
-from pipeline.vcard_lexer import RawCard, prepare, split_cards_by_line
-from pipeline.vcard_split import IrregularLayout, iter_regular
 
 _LEGACY = frozenset({"cp1252", "latin_1", "iso8859_15", "shift_jis"})
 
