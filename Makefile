@@ -29,9 +29,11 @@ migrate: install ## bring the database schema up to date
 test: install lint typecheck ## lint, type-check and run every test (SQLite, and PostgreSQL when available)
 	scripts/run-tests.sh
 
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check, the import contracts and the cycle check
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
+	$(PY) scripts/check-cycles.py
 
 fmt: install ## format and autofix
 	.venv/bin/ruff format .

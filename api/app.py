@@ -199,3 +199,10 @@ def create_app(
         request_max_body_size=settings.max_upload_bytes,
         debug=False,
     )
+
+
+def app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory api.app:app_from_env` (several worker processes): each
+    worker reads its settings from the environment. Lives here, not in api/settings.py, so
+    that settings (imported by everything) imports nothing of the app: no import cycle."""
+    return create_app(Settings.from_env())

@@ -108,10 +108,3 @@ def env_password(environ: Mapping[str, str] | None = None) -> str | None:
     """`kith user add` takes the password from KITH_PASSWORD when set (scripts), else prompts."""
     env = os.environ if environ is None else environ
     return env.get("KITH_PASSWORD") or None
-
-
-def app_from_env() -> object:
-    """Factory for `uvicorn --factory api.settings:app_from_env` (several worker processes)."""
-    from api.app import create_app
-
-    return create_app(Settings.from_env())
