@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,14 +25,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 20 * 1024 * 1024
-    login_attempts_per_window: int = 5
+    login_attempts_per_window: int = 5  # failed sign-ins per email within the window
     login_window_seconds: int = 300
-    imports_per_hour: int = 60
+    imports_per_hour: int = 60  # uploads per user per hour
     run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
     pg_pool_max: int = 10
     # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
     source_roots: tuple[Path, ...] = ()
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +47,9 @@ class Settings:
             host=env.get("KITH_HOST", "127.0.0.1"),
             port=int(env.get("KITH_PORT", "8000")),
             max_upload_bytes=int(env.get("KITH_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            login_attempts_per_window=int(env.get("KITH_LOGIN_ATTEMPTS", "5")),
+            login_window_seconds=int(env.get("KITH_LOGIN_WINDOW_SECONDS", "300")),
+            imports_per_hour=int(env.get("KITH_IMPORTS_PER_HOUR", "60")),
             run_scheduler=env.get("KITH_RUN_SCHEDULER", "1") not in {"0", "false", "no"},
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
             source_roots=tuple(
@@ -80,16 +83,7 @@ class Settings:
         """A missing secret key is generated once and kept under the data folder, never hard-coded."""
         if self.secret_key:
             return self
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            key = path.read_text().strip()
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_urlsafe(48)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(key + "\n")
-        return replace(self, secret_key=key)
+        return replace(self, secret_key=_shared_secret(self.data_dir / "secret_key"))
 
     def folder_roots(self, user_id: int) -> list[Path]:
         """Where a user's folder sources may point: never another user's files."""
@@ -108,3 +102,37 @@ def env_password(environ: Mapping[str, str] | None = None) -> str | None:
     """`kith user add` takes the password from KITH_PASSWORD when set (scripts), else prompts."""
     env = os.environ if environ is None else environ
     return env.get("KITH_PASSWORD") or None
+
+
+def _shared_secret(path: Path) -> str:
+    """The key in `path`, created on first use. Several processes may start at once on a fresh
+    data folder (`kith serve --workers 4`): each writes a candidate to its own temporary file and
+    `os.link`s it into place, which fails with FileExistsError for all but the first; the losers
+    read the winner's key. The link makes the file appear complete (an O_EXCL create would let a
+    loser read it while the winner is still writing)."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won: its key is the key
+            os.link(candidate, path)
+    finally:
+        candidate.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(
+            f"{path} is empty: delete it to generate a new key, or set KITH_SECRET_KEY"
+        )
+    return key
