@@ -29,11 +29,12 @@ migrate: install ## bring the database schema up to date
 test: install lint typecheck ## lint, type-check and run every test (SQLite, and PostgreSQL when available)
 	scripts/run-tests.sh
 
-lint: install ## ruff check, ruff format --check, the import contracts and the cycle check
+lint: install ## ruff, the import contracts, the cycle check, design citations resolve
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
 	$(PY) scripts/check-cycles.py
+	$(PY) scripts/check-citations.py
 
 fmt: install ## format and autofix
 	.venv/bin/ruff format .

@@ -13,8 +13,27 @@ _WS = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\".]+(\.[^@\s<>(),;:\".]+)*$")
 
 
-# \x0b, \x0c and \x1c-\x1f are kept: str.split and re's \s treat them as whitespace.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+# The one text-cleaning policy: which control characters each kind of text may keep.
+# - Control characters that are not whitespace (NUL..BS, SO..ESC, DEL) never survive clean_text:
+#   a quoted-printable `=00` must not reach the database (PostgreSQL refuses NUL in text).
+# - The whitespace-like controls (VT, FF, FS, GS, RS, US: str.split and re's \s split on them)
+#   survive clean_text so that collapse_ws turns them into a space ("Ann\x1fSmith" is two words);
+#   whatever is left of them in a finished contact record (a note is cleaned, not collapsed) is
+#   dropped by strip_record_controls, so stored record text keeps only TAB, LF and CR.
+# - iCalendar TEXT (RFC 5545 section 3.3.11) allows no CONTROL but HTAB: the feed drops CR
+#   (after turning CRLF and CR into LF) and keeps LF only because icalendar writes it escaped as
+#   `\n`; it also drops the C1 range U+0080-U+009F, beyond the RFC's CONTROL, since no calendar
+#   client shows it as text. Record text keeps CR and C1 because an export is the user's text.
+_NON_SPACE_CONTROLS = "\x00-\x08\x0e-\x1b\x7f"
+_SPACE_CONTROLS = "\x0b\x0c\x1c-\x1f"
+_CONTROLS = re.compile(f"[{_NON_SPACE_CONTROLS}]")
+RECORD_CONTROLS = re.compile(f"[{_NON_SPACE_CONTROLS}{_SPACE_CONTROLS}]")
+ICAL_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_record_controls(value: str) -> str:
+    """`value` without any control character a stored record may not hold (see above)."""
+    return RECORD_CONTROLS.sub("", value)
 
 
 def clean_text(value: str | None) -> str | None:

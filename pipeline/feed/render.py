@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
+from pipeline.normalize import ICAL_TEXT_CONTROLS
+
 PRODID = "-//Kith//Kith reconnect feed 1.0//EN"
 # No comma or semicolon: ical.js and others read X-WR-CALDESC raw, without TEXT unescaping.
 CALENDAR_DESCRIPTION = "Reconnect reminders and follow-ups from Kith"
@@ -25,7 +27,6 @@ FIRST_REAL_BIRTH_YEAR = 1900
 # No-year birthdays start in 2000: a leap year, so `--02-29` is a valid DTSTART.
 NO_YEAR_START = 2000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _WS = re.compile(r"\s+")
 _BIRTHDAY = re.compile(r"^(?:(\d{4})|--)-?(\d{2})-?(\d{2})$")
@@ -312,10 +313,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _sanitize(text: str) -> str:
-    # RFC 5545 s3.3.11: TEXT may not hold control characters other than HTAB; lone surrogates
-    # cannot be encoded as UTF-8 at all. Line breaks are kept as "\n" and escaped by icalendar.
+    # RFC 5545 s3.3.11: TEXT may not hold control characters other than HTAB (the policy, and why
+    # it differs from record text, is in pipeline/normalize.py); lone surrogates cannot be encoded
+    # as UTF-8 at all. Line breaks are kept as "\n" and escaped by icalendar.
     text = _SURROGATE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return _CONTROL.sub("", text)
+    return ICAL_TEXT_CONTROLS.sub("", text)
 
 
 def _one_line(text: str | None, limit: int) -> str:

@@ -7,6 +7,7 @@ import re
 
 from pipeline.formats.decode import decode_bytes
 from pipeline.models import ParseResult, UnreadableFile
+from pipeline.normalize import RECORD_CONTROLS, strip_record_controls
 
 FORMAT_CHOICES = (
     "auto",
@@ -65,7 +66,6 @@ def parse_export(
     return _without_controls(parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind))
 
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TEXT_FIELDS = (
     "source_uid",
     "full_name",
@@ -81,15 +81,15 @@ _TEXT_FIELDS = (
 
 
 def _without_controls(result: ParseResult) -> ParseResult:
-    """No C0 control character (a quoted-printable `=00`, a stray NUL) reaches a record:
-    PostgreSQL refuses NUL in text, and no real name or note contains one."""
+    """No C0 control character but TAB, LF and CR (a quoted-printable `=00`, a stray NUL)
+    reaches a record: the policy is in pipeline/normalize.py."""
     for record in result.contacts:
         for name in _TEXT_FIELDS:
             value = getattr(record, name)
-            if value and _CONTROLS.search(value):
-                setattr(record, name, _CONTROLS.sub("", value) or None)
+            if value and RECORD_CONTROLS.search(value):
+                setattr(record, name, strip_record_controls(value) or None)
         for name in ("emails", "phones", "groups", "urls"):
             values = getattr(record, name)
-            if any(_CONTROLS.search(v) for v in values):
-                setattr(record, name, [c for v in values if (c := _CONTROLS.sub("", v))])
+            if any(RECORD_CONTROLS.search(v) for v in values):
+                setattr(record, name, [c for v in values if (c := strip_record_controls(v))])
     return result

@@ -110,7 +110,7 @@ def test_unrelated_or_merely_close_names_are_not_suggested() -> None:
         NamedContact(2, "Jürgen Schmidt"),
         NamedContact(3, "Anna Müller"),
         NamedContact(4, "Ann Smith"),
-        NamedContact(5, "Anne Smyth"),  # 84 in tech.md: a human decides, not a suggestion at 90
+        NamedContact(5, "Anne Smyth"),  # 84 in tech.md s5: a human decides, not a suggestion at 90
         NamedContact(6, "Bob"),
         NamedContact(7, "Robert Smith"),
         NamedContact(8, ""),

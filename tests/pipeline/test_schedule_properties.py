@@ -285,7 +285,7 @@ def test_raising_the_daily_cap_never_enlarges_the_backlog(
     cfg: SchedulerConfig,
     extra: int,
 ) -> None:
-    """C8 Cap monotonicity: raising N_day never enlarges the backlog. scoring.md marks it "not
+    """C8 Cap monotonicity: raising N_day never enlarges the backlog. scoring.md 4.2 marks it "not
     proven"; it held here and in a 3,000-example run, weekly cap included."""
     today, items, _ = scenario
     low = schedule(items, today=today, config=cfg)

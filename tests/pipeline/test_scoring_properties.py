@@ -190,7 +190,7 @@ def test_one_busy_day_is_bounded_by_the_burst_rule_and_the_day_cap(
 def test_score_and_health_stay_within_bounds(
     log: list[Event], t: dt.datetime, h: float, tz: ZoneInfo
 ) -> None:
-    """S11 Bounds: 0 <= S, 0 <= H < 100. scoring.md states S <= C_day / (1 - 2^(-1/h)), which
+    """S11 Bounds: 0 <= S, 0 <= H < 100. scoring.md 4.1 states S <= C_day / (1 - 2^(-1/h)), which
     assumes anchors a whole day apart; consecutive local days' anchors can be minutes apart
     (23:59, 00:01) and DST days last 23 h, so the sound bound has one extra C_day."""
     s = score(log, at=t, tz=tz, half_life_days=h)
