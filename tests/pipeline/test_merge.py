@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-import time
+from typing import Any
 
 import pytest
+from rapidfuzz import process
 
 from pipeline.identity.match import ExistingContact, Key
 from pipeline.identity.merge import NamedContact, Suggestion, merge_contacts, merge_suggestions
@@ -147,8 +148,12 @@ def test_a_typo_in_the_first_letter_of_one_word_is_still_found() -> None:
     assert [(s.a, s.b) for s in merge_suggestions(people, threshold=85)] == [(1, 2)]
 
 
-def test_suggestions_for_five_thousand_contacts_take_well_under_a_second() -> None:
+def test_suggestions_for_five_thousand_contacts_compare_far_fewer_names_than_all_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Nearly all names distinct: the expensive case, since equal names are scored only once.
+    # Work, not time, is bounded (the suite must pass on any machine): every name comparison
+    # goes through rapidfuzz's process.extract, so the choices it is given are the comparisons.
     rng = random.Random(3)
     syllables = ("ka", "lo", "mi", "ne", "ra", "su", "to", "vi", "an", "el", "or", "ut")
     syllables += ("ben", "dor", "fal", "gim", "hes", "jor", "kul", "lam")
@@ -157,11 +162,20 @@ def test_suggestions_for_five_thousand_contacts_take_well_under_a_second() -> No
         return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).title()
 
     people = [NamedContact(i, f"{word()} {word()}") for i in range(5000)]
-    started = time.process_time()
+    compared = 0
+    extract = process.extract
+
+    def counted(query: str, choices: list[str], **kwargs: Any) -> Any:
+        nonlocal compared
+        compared += len(choices)
+        return extract(query, choices, **kwargs)
+
+    monkeypatch.setattr(process, "extract", counted)
     found = merge_suggestions(people)
-    elapsed = time.process_time() - started
     assert found
-    assert elapsed < 1.0, f"{elapsed:.2f}s of CPU"
+    all_pairs = 5000 * 4999 // 2
+    # Blocks by word initial: ~22% of all pairs with these 14 initials; a full scan is 100%.
+    assert compared <= all_pairs // 3, f"{compared} comparisons, {compared / all_pairs:.0%}"
 
 
 def test_a_large_group_of_lookalikes_gives_one_suggestion_per_member_not_every_pair() -> None:
