@@ -271,4 +271,9 @@ def open_context(
         timezone_id="UTC",
     )
     context.set_default_timeout(15000)
+    # expect() has its own 5 s default: a condition wait, so a longer bound only matters on a slow
+    # or shared machine, where a replay to a busy server can take longer than that.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15000)
     return context, profile

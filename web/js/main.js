@@ -141,6 +141,9 @@ function toast(message, action) {
   if (!box) return;
   clearTimeout(toastTimer);
   box.replaceChildren(h("span", { text: message }));
+  // The toast goes away after a few seconds; the last message stays readable here (tests,
+  // assistive tech that arrives late), so checking what was said cannot race its disappearance.
+  box.dataset.last = message;
   if (action) {
     box.append(
       h("button", {
