@@ -5,7 +5,7 @@ PY := .venv/bin/python
 UV_VERSION := 0.13.9
 STAMP := .venv/.kith-installed
 
-.PHONY: help install run test lint fmt typecheck bench e2e demo migrate check-import clean
+.PHONY: help install run check test lint fmt typecheck bench e2e demo migrate check-import clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ run: install ## migrate the SQLite database and serve on http://127.0.0.1:8000
 
 migrate: install ## bring the database schema up to date
 	.venv/bin/kith migrate
+
+check: install lint typecheck ## the inner loop: lint, types and the fast tests (pure core, settings; no browser, no PostgreSQL, no slow)
+	.venv/bin/pytest -q -m "not slow and not e2e" tests/pipeline tests/api/test_settings.py
 
 test: install lint typecheck ## lint, type-check and run every test (SQLite, and PostgreSQL when available)
 	scripts/run-tests.sh
