@@ -18,7 +18,8 @@ from api.services import meetings, merges, strength
 from api.services.photos import thumbnail
 from api.services.users import UserInfo
 from api.store import import_runs
-from api.store.imports import Progress, execute_writes, load_existing
+from api.store.book import load_existing
+from api.store.imports import Progress, execute_writes
 from pipeline.formats.dispatch import parse_export
 from pipeline.identity.match import ImportPlan, plan_import
 from pipeline.identity.writes import ImportWrites, Ref, writes_of

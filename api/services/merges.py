@@ -11,7 +11,7 @@ from api.services.contacts import ContactInfo, get_contact
 from api.services.strength import refresh_contact
 from api.services.users import UserInfo
 from api.store import merges as store
-from api.store.imports import load_existing
+from api.store.book import load_existing
 from api.store.merges import SuggestionRow
 from pipeline.identity.merge import merge_contacts, merge_suggestions
 

@@ -10,7 +10,7 @@ from typing import Any
 from api.db import write_transaction
 from api.db.tables import Contact, ContactKey, FollowUp, Interaction, MergeSuggestion
 from api.jsonutil import dump, load_dict, load_list
-from api.store.imports import FIELDS, contact_columns
+from api.store.book import FIELDS, contact_columns
 from pipeline.identity.merge import MergeResult, NamedContact, Suggestion
 
 
@@ -56,21 +56,34 @@ async def suggested_pairs(user_id: int) -> set[tuple[int, int]]:
     return {(r["contact_a"], r["contact_b"]) for r in held}
 
 
+def _new(user_id: int, s: Suggestion, now: dt.datetime) -> MergeSuggestion:
+    return MergeSuggestion(
+        user=user_id, contact_a=s.a, contact_b=s.b, score=s.score, reason=s.reason, changed_at=now
+    )
+
+
 async def insert_suggestions(user_id: int, found: Sequence[Suggestion], now: dt.datetime) -> None:
-    rows = [
-        MergeSuggestion(
-            user=user_id,
-            contact_a=s.a,
-            contact_b=s.b,
-            score=s.score,
-            reason=s.reason,
-            changed_at=now,
-        )
-        for s in found
-    ]
+    """Record new pairs (the caller knows them to be new), in their own transaction."""
+    rows = [_new(user_id, s, now) for s in found]
     async with write_transaction():
         for i in range(0, len(rows), 500):
             await MergeSuggestion.insert(*rows[i : i + 500]).run()
+
+
+async def add_suggestions(user_id: int, found: Sequence[Suggestion], now: dt.datetime) -> None:
+    """Record merge suggestions for pairs not suggested before (in any state)."""
+    for s in found:
+        exists = (
+            await MergeSuggestion.exists()
+            .where(
+                (MergeSuggestion.user == user_id)
+                & (MergeSuggestion.contact_a == s.a)
+                & (MergeSuggestion.contact_b == s.b)
+            )
+            .run()
+        )
+        if not exists:
+            await MergeSuggestion.insert(_new(user_id, s, now)).run()
 
 
 async def open_suggestions(user_id: int) -> list[SuggestionRow]:
