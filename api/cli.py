@@ -353,14 +353,14 @@ def cmd_import(args: argparse.Namespace) -> int:
                 f"{c['interactions']} interactions, {len(report.issues)} issues"
             )
         for issue in report.issues:
-            print(f"  {issue.get('file') or report.filename}:{issue['line']}: {issue['message']}")
+            print(f"  {issue.file or report.filename}:{issue.line}: {issue.message}")
         if report.status != "ok":
             failed = True
             print(f"kith: {report.error}", file=sys.stderr)
     if args.json:
-        from dataclasses import asdict
+        from api.services.imports import report_json
 
-        doc = {"imports": [asdict(r) for r in reports]}
+        doc = {"imports": [report_json(r) for r in reports]}
         sys.stdout.write(json.dumps(doc, default=str, ensure_ascii=False) + "\n")
     return 1 if failed else 0
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -15,7 +14,7 @@ from api.errors import BadRequest, TooManyRequests
 from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now
 from api.schemas import ImportReportOut, MetPersonOut
-from api.services import calendar, contacts, imports
+from api.services import contacts, imports, meetings
 from pipeline.formats.dispatch import FORMAT_CHOICES
 
 
@@ -23,10 +22,6 @@ from pipeline.formats.dispatch import FORMAT_CHOICES
 class UploadForm:
     file: UploadFile
     format: str = "auto"
-
-
-def report_out(report: imports.ImportReport) -> ImportReportOut:
-    return msgspec.convert(asdict(report), ImportReportOut)
 
 
 @post("/api/imports")
@@ -43,33 +38,32 @@ async def upload_import(
     report = await imports.import_file(
         user, raw, filename=data.file.filename or "upload", now=now(request), fmt=data.format
     )
-    return Response(report_out(report), status_code=201)
+    return Response(report, status_code=201)
 
 
 @get("/api/imports")
 async def list_imports(request: Request[Any, Any, Any]) -> list[ImportReportOut]:
-    return [report_out(r) for r in await imports.list_reports(current_user(request).id)]
+    return await imports.list_reports(current_user(request).id)
 
 
 @get("/api/imports/{run_id:int}")
 async def get_import(run_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
-    return report_out(await imports.get_report(current_user(request).id, run_id))
+    return await imports.get_report(current_user(request).id, run_id)
 
 
 @get("/api/people-you-meet")
 async def people_you_meet(request: Request[Any, Any, Any]) -> list[MetPersonOut]:
-    rows = await calendar.people_you_meet(current_user(request).id)
-    return [msgspec.convert(asdict(r), MetPersonOut) for r in rows]
+    return await meetings.people_you_meet(current_user(request).id)
 
 
 @post("/api/people-you-meet/{met_id:int}/add", status_code=201)
 async def add_met_person(met_id: IdPath, request: Request[Any, Any, Any]) -> Any:
     user = current_user(request)
-    contact_id = await calendar.add_met_person(user, met_id, now(request))
+    contact_id = await meetings.add_met_person(user, met_id, now(request))
     return contact_out(await contacts.get_contact(user.id, contact_id))
 
 
 @post("/api/people-you-meet/{met_id:int}/dismiss", status_code=200)
 async def dismiss_met_person(met_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
-    await calendar.dismiss_met_person(current_user(request).id, met_id)
+    await meetings.dismiss_met_person(current_user(request).id, met_id)
     return {"ok": True}

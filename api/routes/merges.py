@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-import msgspec
 from litestar import Request, delete, get, post
 from litestar.params import JSONBody
 
 from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now, settings
-from api.routes.imports import report_out
 from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
 from api.services import contacts, merges, sources
 from api.services.health import nightly_status
@@ -46,23 +43,18 @@ async def undo(undo_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bo
     return {"ok": True}
 
 
-def _source_out(info: sources.SourceInfo) -> SourceOut:
-    return msgspec.convert(asdict(info), SourceOut)
-
-
 @get("/api/sources")
 async def list_sources(request: Request[Any, Any, Any]) -> list[SourceOut]:
-    return [_source_out(s) for s in await sources.list_sources(current_user(request).id)]
+    return await sources.list_sources(current_user(request).id)
 
 
 @post("/api/sources")
 async def create_source(data: JSONBody[SourceIn], request: Request[Any, Any, Any]) -> SourceOut:
     user = current_user(request)
     roots = settings(request).folder_roots(user.id)
-    info = await sources.create_source(
+    return await sources.create_source(
         user.id, data.kind, data.location, data.format, data.label, roots
     )
-    return _source_out(info)
 
 
 @delete("/api/sources/{source_id:int}", status_code=200)
@@ -75,8 +67,7 @@ async def delete_source(source_id: IdPath, request: Request[Any, Any, Any]) -> d
 async def run_source(source_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
     user = current_user(request)
     roots = settings(request).folder_roots(user.id)
-    report = await sources.run_source(user, source_id, now(request), roots)
-    return report_out(report)
+    return await sources.run_source(user, source_id, now(request), roots)
 
 
 @get("/api/nightly")

@@ -9,19 +9,9 @@ import io
 from typing import Any
 
 from api.db import write_transaction
-from api.db.tables import (
-    Circle,
-    Contact,
-    ContactKey,
-    FeedToken,
-    FollowUp,
-    ImportSource,
-    Interaction,
-    Reminder,
-    User,
-)
 from api.errors import BadRequest, Conflict
 from api.jsonutil import load_list
+from api.store import export as store
 
 FORMAT_VERSION = 1
 _USER_FIELDS = (
@@ -49,32 +39,21 @@ def _plain(value: Any) -> Any:
 
 
 def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items() if k != "user"} for r in rows]
+    return [{k: _plain(v) for k, v in r.items()} for r in rows]
 
 
 async def export_json(user_id: int) -> dict[str, Any]:
     """Everything a user owns, ids included so references survive a restore exactly."""
-    user = await User.select().where(User.id == user_id).first().run()
-    assert user is not None
+    user = await store.user_row(user_id, _USER_FIELDS)
     doc: dict[str, Any] = {
         "kith_export": FORMAT_VERSION,
-        "user": {k: _plain(user[k]) for k in _USER_FIELDS},
+        "user": {k: _plain(v) for k, v in user.items()},
     }
-    for name, table in _TABLES:
-        rows = await table.select().where(table.user == user_id).order_by(table.id).run()
-        doc[name] = _rows(rows)
+    for name in store.TABLE_NAMES:
+        doc[name] = _rows(await store.owned_rows(user_id, name))
     return doc
 
 
-_TABLES: list[tuple[str, Any]] = [
-    ("circles", Circle),
-    ("contacts", Contact),
-    ("contact_keys", ContactKey),
-    ("interactions", Interaction),
-    ("follow_ups", FollowUp),
-    ("reminders", Reminder),
-    ("sources", ImportSource),
-]
 _DATETIME = {
     "created_at",
     "updated_at",
@@ -105,24 +84,21 @@ async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
         raise BadRequest("not a Kith JSON export (or from an unknown version)")
     email = doc["user"]["email"]
     async with write_transaction():
-        existing = await User.select(User.id).where(User.email == email).first().run()
+        existing = await store.find_user_id(email)
         if existing is not None:
             if not replace:
                 raise Conflict(f"an account for {email} exists; use --replace to overwrite it")
-            await User.delete().where(User.id == existing["id"]).run()
-        values = {k: _parse(k, v) for k, v in doc["user"].items()}
-        row = await User.insert(User(**values)).returning(User.id).run()
-        user_id = int(row[0]["id"])
+            await store.delete_user(existing)
+        user_id = await store.insert_user({k: _parse(k, v) for k, v in doc["user"].items()})
         ids: dict[str, dict[int, int]] = {}
-        for name, table in _TABLES:
+        for name in store.TABLE_NAMES:
             ids[name] = {}
             for item in doc.get(name, []):
                 data = {k: _parse(k, v) for k, v in item.items() if k not in _SKIP}
                 for ref, target in _REFS.get(name, {}).items():
                     if data.get(ref) is not None:
                         data[ref] = ids[target][data[ref]]
-                got = await table.insert(table(user=user_id, **data)).returning(table.id).run()
-                ids[name][item["id"]] = int(got[0]["id"])
+                ids[name][item["id"]] = await store.insert_owned(user_id, name, data)
     return user_id
 
 
@@ -157,23 +133,11 @@ CSV_COLUMNS = (
 )
 
 
-async def _contacts(user_id: int) -> list[dict[str, Any]]:
-    return (
-        await Contact.select(
-            *Contact.all_columns(exclude=[Contact.photo]),
-            Contact.circle.name.as_alias("circle_name"),
-        )
-        .where(Contact.user == user_id)
-        .order_by(Contact.id)
-        .run()
-    )
-
-
 async def export_csv(user_id: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for c in await _contacts(user_id):
+    for c in await store.contacts_with_circle(user_id):
         cells = [
             c["full_name"],
             c["given_name"] or "",
@@ -216,7 +180,7 @@ def _fold(line: str) -> str:
 
 async def export_vcard(user_id: int) -> str:
     lines: list[str] = []
-    for c in await _contacts(user_id):
+    for c in await store.contacts_with_circle(user_id):
         card = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_vescape(c['full_name'])}"]
         card.append(f"N:{_vescape(c['family_name'] or '')};{_vescape(c['given_name'] or '')};;;")
         if c["organization"]:
@@ -240,4 +204,4 @@ async def export_vcard(user_id: int) -> str:
 
 async def wipe_feed_tokens(user_id: int) -> None:
     """A restored account gets a new feed URL (tokens are derived from this server's secret)."""
-    await FeedToken.delete().where(FeedToken.user == user_id).run()
+    await store.wipe_feed_tokens(user_id)

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from api.db.tables import ImportRun, ImportSource
 from api.errors import BadRequest, NotFound
-from api.jsonutil import dump
-from api.services.imports import ImportReport, get_report_by_id, import_file
+from api.schemas import SourceOut
+from api.services.imports import ImportReport, import_file
 from api.services.users import UserInfo
+from api.store import import_runs
+from api.store import sources as store
 from pipeline.formats.dispatch import FORMAT_CHOICES
 
 EXPORT_SUFFIXES = {".vcf", ".vcard", ".csv", ".ics", ".ical"}
@@ -28,33 +28,11 @@ MAX_FETCH_BYTES = 20 * 1024 * 1024
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    id: int
-    kind: str
-    location: str
-    format: str
-    label: str
-    last_run_at: dt.datetime | None
-    last_status: str | None
-    last_error: str | None
+SourceInfo = SourceOut  # what the service returns is what the API serves
 
 
 class SourceError(Exception):
     """A source could not be read: recorded on the source, the data is untouched."""
-
-
-def _info(row: dict[str, Any]) -> SourceInfo:
-    return SourceInfo(
-        row["id"],
-        row["kind"],
-        row["location"],
-        row["format"],
-        row["label"],
-        row["last_run_at"],
-        row["last_status"],
-        row["last_error"],
-    )
 
 
 def check_location(kind: str, location: str, roots: list[Path] | None = None) -> str:
@@ -91,43 +69,24 @@ async def create_source(
     if fmt not in FORMAT_CHOICES:
         raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
     location = check_location(kind, location, roots)
-    row = (
-        await ImportSource.insert(
-            ImportSource(
-                user=user_id, kind=kind, location=location, format=fmt, label=label or location
-            )
-        )
-        .returning(ImportSource.id)
-        .run()
-    )
-    return await get_source(user_id, int(row[0]["id"]))
+    source_id = await store.insert_source(user_id, kind, location, fmt, label or location)
+    return await get_source(user_id, source_id)
 
 
 async def get_source(user_id: int, source_id: int) -> SourceInfo:
-    row = (
-        await ImportSource.select()
-        .where((ImportSource.id == source_id) & (ImportSource.user == user_id))
-        .first()
-        .run()
-    )
-    if row is None:
+    info = await store.find_source(user_id, source_id)
+    if info is None:
         raise NotFound("no such source")
-    return _info(row)
+    return info
 
 
 async def list_sources(user_id: int) -> list[SourceInfo]:
-    rows = (
-        await ImportSource.select()
-        .where(ImportSource.user == user_id)
-        .order_by(ImportSource.id)
-        .run()
-    )
-    return [_info(r) for r in rows]
+    return await store.list_sources(user_id)
 
 
 async def delete_source(user_id: int, source_id: int) -> None:
     await get_source(user_id, source_id)
-    await ImportSource.delete().where(ImportSource.id == source_id).run()
+    await store.delete_source(source_id)
 
 
 def newest_export(folder: Path) -> Path:
@@ -178,86 +137,53 @@ async def run_source(
     user: UserInfo, source_id: int, now: dt.datetime, roots: list[Path] | None = None
 ) -> ImportReport:
     """Import one source now. Errors become a failed ImportRun and the source's last_error."""
-    row = (
-        await ImportSource.select()
-        .where((ImportSource.id == source_id) & (ImportSource.user == user.id))
-        .first()
-        .run()
-    )
+    row = await store.find_source_row(user.id, source_id)
     if row is None:
         raise NotFound("no such source")
-    values: dict[Any, Any] = {ImportSource.last_run_at: now}
+    validators: tuple[str | None, str | None] | None = None
     try:
-        if row["kind"] == "folder":
-            if roots is not None and not inside(Path(row["location"]), roots):
-                raise SourceError(f"{row['location']} is outside the allowed source folders")
-            path = newest_export(Path(row["location"]).expanduser())
+        if row.kind == "folder":
+            if roots is not None and not inside(Path(row.location), roots):
+                raise SourceError(f"{row.location} is outside the allowed source folders")
+            path = newest_export(Path(row.location).expanduser())
             raw: bytes | None = path.read_bytes()
             filename = path.name
-            etag, modified = None, None
         else:
-            body, etag, modified = await fetch_url(row)
-            raw, filename = body, urlsplit(row["location"]).path.rsplit("/", 1)[-1] or "download"
-            values[ImportSource.etag] = etag
-            values[ImportSource.last_modified] = modified
-        fingerprint = (
-            hashlib.sha256(raw).hexdigest() if raw is not None else row["last_fingerprint"]
-        )
-        if raw is None or fingerprint == row["last_fingerprint"]:
-            values.update({ImportSource.last_status: "unchanged", ImportSource.last_error: None})
-            await ImportSource.update(values).where(ImportSource.id == source_id).run()
-            return await _skipped(user.id, source_id, row["label"], now)
+            request = {
+                "location": row.location,
+                "etag": row.etag,
+                "last_modified": row.last_modified,
+            }
+            body, etag, modified = await fetch_url(request)
+            raw, filename = body, urlsplit(row.location).path.rsplit("/", 1)[-1] or "download"
+            validators = (etag, modified)
+        fingerprint = hashlib.sha256(raw).hexdigest() if raw is not None else row.last_fingerprint
+        if raw is None or fingerprint == row.last_fingerprint:
+            await store.record_source_run(
+                source_id, at=now, status="unchanged", error=None, validators=validators
+            )
+            return await import_runs.record_run(user.id, source_id, row.label, "skipped", None, now)
         report = await import_file(
             user,
             raw,
             filename=filename,
             now=now,
-            fmt=row["format"],
+            fmt=row.format,
             import_source_id=source_id,
-            full_export=bool(row["full_export"]),
-        )
-        if report.status == "ok":
-            values[ImportSource.last_fingerprint] = fingerprint
-        values.update(
-            {ImportSource.last_status: report.status, ImportSource.last_error: report.error}
+            full_export=row.full_export,
         )
     except (SourceError, OSError) as exc:
         message = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
-        values.update({ImportSource.last_status: "failed", ImportSource.last_error: message})
-        await ImportSource.update(values).where(ImportSource.id == source_id).run()
-        return await _failed(user.id, source_id, row["label"], message, now)
-    await ImportSource.update(values).where(ImportSource.id == source_id).run()
-    return report
-
-
-async def _record(
-    user_id: int, source_id: int, label: str, status: str, error: str | None, now: dt.datetime
-) -> ImportReport:
-    row = (
-        await ImportRun.insert(
-            ImportRun(
-                user=user_id,
-                import_source=source_id,
-                source=label,
-                filename=label,
-                status=status,
-                started_at=now,
-                finished_at=now,
-                counts=dump({}),
-                error=error,
-            )
+        await store.record_source_run(
+            source_id, at=now, status="failed", error=message, validators=validators
         )
-        .returning(ImportRun.id)
-        .run()
+        return await import_runs.record_run(user.id, source_id, row.label, "failed", message, now)
+    await store.record_source_run(
+        source_id,
+        at=now,
+        status=report.status,
+        error=report.error,
+        validators=validators,
+        fingerprint=fingerprint if report.status == "ok" else None,
     )
-    return await get_report_by_id(int(row[0]["id"]))
-
-
-async def _skipped(user_id: int, source_id: int, label: str, now: dt.datetime) -> ImportReport:
-    return await _record(user_id, source_id, label, "skipped", None, now)
-
-
-async def _failed(
-    user_id: int, source_id: int, label: str, message: str, now: dt.datetime
-) -> ImportReport:
-    return await _record(user_id, source_id, label, "failed", message, now)
+    return report

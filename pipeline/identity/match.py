@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pipeline.identity.merge import (
     ExistingContact,
@@ -21,6 +21,7 @@ from pipeline.identity.merge import (
     record_emails,
     record_phones,
 )
+from pipeline.identity.writes import apply_plan
 from pipeline.models import ContactRecord, ImportIssue
 from pipeline.normalize import fallback_name, name_key
 
@@ -384,46 +385,3 @@ def _archives(
         )
         return []
     return sorted(gone)
-
-
-def apply_plan(
-    existing: Sequence[ExistingContact], plan: ImportPlan, *, next_id: int
-) -> list[ExistingContact]:
-    """The contacts after `plan`, as the api's transaction must leave them.
-
-    Creates get ids from `next_id` on. The api persists a plan with its own queries; this is the
-    reference for what they must do, and the state the idempotence tests re-import against.
-    """
-    updates = {u.contact_id: u for u in plan.updates}
-    archives = set(plan.archives)
-    out: list[ExistingContact] = []
-    for contact in existing:
-        update = updates.get(contact.id)
-        if update is not None:
-            contact = _with_keys(
-                replace(
-                    contact,
-                    fields={**contact.fields, **update.changes},
-                    archived=False if update.unarchive else contact.archived,
-                ),
-                update.add_keys,
-            )
-        if contact.id in archives:
-            contact = replace(contact, archived=True)
-        out.append(contact)
-    for i, create in enumerate(plan.creates):
-        new = ExistingContact(id=next_id + i, fields=dict(create.fields), source=plan.source)
-        out.append(_with_keys(new, create.keys))
-    return out
-
-
-def _with_keys(contact: ExistingContact, keys: Sequence[Key]) -> ExistingContact:
-    def of(kind: KeyKind) -> set[str]:
-        return {k.value for k in keys if k.kind == kind}
-
-    return replace(
-        contact,
-        source_uids=contact.source_uids | of("source-uid"),
-        emails=contact.emails | of("email"),
-        phones=contact.phones | of("phone"),
-    )

@@ -1,0 +1,127 @@
+"""Import runs: one row per file imported (or source skipped), with its counts and issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from api.db.tables import ImportRun
+from api.jsonutil import dump, load_dict, load_list
+from api.schemas import ImportReportOut, IssueOut
+
+
+def _report(row: dict[str, Any]) -> ImportReportOut:
+    return ImportReportOut(
+        id=row["id"],
+        filename=row["filename"],
+        format=row["format"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        counts={k: int(v) for k, v in load_dict(row["counts"]).items()},
+        issues=msgspec.convert(load_list(row["issues"]), list[IssueOut]),
+        error=row["error"],
+    )
+
+
+async def start_run(
+    user_id: int, import_source_id: int | None, source: str, filename: str, now: dt.datetime
+) -> int:
+    row = (
+        await ImportRun.insert(
+            ImportRun(
+                user=user_id,
+                import_source=import_source_id,
+                source=source,
+                filename=filename,
+                status="running",
+                started_at=now,
+            )
+        )
+        .returning(ImportRun.id)
+        .run()
+    )
+    return int(row[0]["id"])
+
+
+async def finish_run(
+    run_id: int,
+    *,
+    status: str,
+    fmt: str | None,
+    counts: Mapping[str, int],
+    issues: Sequence[IssueOut],
+    error: str | None,
+    now: dt.datetime,
+) -> ImportReportOut:
+    await (
+        ImportRun.update(
+            {
+                ImportRun.status: status,
+                ImportRun.format: fmt,
+                ImportRun.counts: dump(dict(counts)),
+                ImportRun.issues: dump(
+                    [{"file": i.file, "line": i.line, "message": i.message} for i in issues]
+                ),
+                ImportRun.error: error,
+                ImportRun.finished_at: now,
+            }
+        )
+        .where(ImportRun.id == run_id)
+        .run()
+    )
+    return await get_run(run_id)
+
+
+async def record_run(
+    user_id: int, source_id: int, label: str, status: str, error: str | None, now: dt.datetime
+) -> ImportReportOut:
+    """A source run that imported nothing (skipped or failed before any file was read)."""
+    row = (
+        await ImportRun.insert(
+            ImportRun(
+                user=user_id,
+                import_source=source_id,
+                source=label,
+                filename=label,
+                status=status,
+                started_at=now,
+                finished_at=now,
+                counts=dump({}),
+                error=error,
+            )
+        )
+        .returning(ImportRun.id)
+        .run()
+    )
+    return await get_run(int(row[0]["id"]))
+
+
+async def get_run(run_id: int) -> ImportReportOut:
+    row = await ImportRun.select().where(ImportRun.id == run_id).first().run()
+    assert row is not None
+    return _report(row)
+
+
+async def find_run(user_id: int, run_id: int) -> ImportReportOut | None:
+    row = (
+        await ImportRun.select()
+        .where((ImportRun.id == run_id) & (ImportRun.user == user_id))
+        .first()
+        .run()
+    )
+    return None if row is None else _report(row)
+
+
+async def list_runs(user_id: int, limit: int) -> list[ImportReportOut]:
+    rows = (
+        await ImportRun.select()
+        .where(ImportRun.user == user_id)
+        .order_by(ImportRun.id, ascending=False)
+        .limit(limit)
+        .run()
+    )
+    return [_report(r) for r in rows]

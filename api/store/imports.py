@@ -1,0 +1,158 @@
+"""Import writes: the executor of one import's write list.
+
+`execute_writes` is the database twin of `pipeline.identity.writes.apply_writes`: both consume
+the same `ImportWrites`, so the idempotence properties test what production does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from api.db.bulk import insert_many
+from api.db.tables import Contact, ContactKey, Interaction
+from api.store.book import FIELDS, column_values, contact_columns
+from api.store.merges import add_suggestions
+from pipeline.identity.writes import ImportWrites, New, Ref
+
+Progress = Callable[[str, int, int], None]
+_INSERT_COLUMNS = (
+    *FIELDS,
+    "user",
+    "photo",
+    "source",
+    "created_at",
+    "updated_at",
+    "archived",
+    "kin",
+    "score",
+    "health",
+    "edited_fields",
+)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+async def _insert_contacts(
+    user_id: int,
+    writes: ImportWrites,
+    photos: Sequence[bytes | None],
+    now: dt.datetime,
+    progress: Progress | None,
+) -> list[int]:
+    """One executemany, then the new ids in insertion order (this transaction holds the write
+    lock on SQLite; on PostgreSQL the (user, source, created_at) filter is ours alone)."""
+    rows: list[list[Any]] = []
+    for insert, photo in zip(writes.inserts, photos, strict=True):
+        cells = column_values({n: insert.fields.get(n) for n in FIELDS})
+        rows.append(
+            [
+                *(cells[n] for n in FIELDS),
+                user_id,
+                photo,
+                writes.source,
+                now,
+                now,
+                False,
+                False,
+                0.0,
+                0,
+                "[]",
+            ]
+        )
+    before = (
+        await Contact.select(Contact.id)
+        .where(Contact.user == user_id)
+        .order_by(Contact.id, ascending=False)
+        .first()
+        .run()
+    )
+    done = 0
+    for chunk in _chunks(rows, 5000):
+        await insert_many(Contact, _INSERT_COLUMNS, chunk)
+        done += len(chunk)
+        if progress:
+            progress("saving", done, len(rows))
+    if not rows:
+        return []
+    got = (
+        await Contact.select(Contact.id)
+        .where(
+            (Contact.user == user_id)
+            & (Contact.id > (before["id"] if before else 0))
+            & (Contact.source == writes.source)
+            & (Contact.created_at == now)
+        )
+        .order_by(Contact.id)
+        .run()
+    )
+    ids = [int(r["id"]) for r in got]
+    if len(ids) != len(rows):
+        raise RuntimeError("could not read back the ids of the new contacts")
+    return ids
+
+
+async def execute_writes(
+    user_id: int,
+    writes: ImportWrites,
+    *,
+    photos: Sequence[bytes | None],
+    connections: Sequence[tuple[Ref, dt.datetime]],
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> int:
+    """Write `writes` (the caller holds the write transaction); returns the interactions added.
+
+    `photos[i]` is the thumbnail of `writes.inserts[i]`; each connection becomes one past
+    `connected` interaction of its contact (LinkedIn's `Connected On` counts in the score).
+    """
+    ids = await _insert_contacts(user_id, writes, photos, now, progress)
+
+    def contact_id(ref: Ref) -> int:
+        return ids[ref.index] if isinstance(ref, New) else ref
+
+    for update in writes.updates:
+        values = contact_columns(update.changes)
+        if update.unarchive:
+            values[Contact.archived] = False
+        if values:
+            values[Contact.updated_at] = now
+            await Contact.update(values).where(Contact.id == update.contact_id).run()
+    key_rows = [(user_id, contact_id(ref), k.kind, k.value) for ref, k in writes.keys]
+    await insert_many(
+        ContactKey, ["user", "contact", "kind", "value"], key_rows, ignore_conflicts=True
+    )
+    for chunk in _chunks(writes.archives, 500):
+        await (
+            Contact.update({Contact.archived: True, Contact.updated_at: now})
+            .where(Contact.id.is_in(list(chunk)))
+            .run()
+        )
+    interactions = [
+        Interaction(
+            user=user_id,
+            contact=cid,
+            kind="connected",
+            at=at,
+            source="import",
+            dedup_key=f"connected:{cid}",
+            created_at=now,
+        )
+        for ref, at in connections
+        for cid in (contact_id(ref),)
+    ]
+    added = 0
+    for chunk in _chunks(interactions, 500):
+        got = (
+            await Interaction.insert(*chunk)
+            .on_conflict(action="DO NOTHING")
+            .returning(Interaction.id)
+            .run()
+        )
+        added += len(got)
+    await add_suggestions(user_id, writes.suggestions, now)
+    return added
