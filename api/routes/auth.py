@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import JSONBody
 
@@ -14,11 +12,6 @@ from api.errors import NotAuthenticated, TooManyRequests
 from api.routes.deps import current_user
 from api.schemas import LoginIn, MeOut, SettingsPatch, changes_of
 from api.services import users
-from api.services.users import UserInfo
-
-
-def me_out(user: UserInfo) -> MeOut:
-    return msgspec.convert(asdict(user), MeOut)
 
 
 @post("/api/auth/login", status_code=200)
@@ -38,7 +31,7 @@ async def login(data: JSONBody[LoginIn], request: Request[Any, Any, Any]) -> MeO
         await request.app.stores.get("sessions").delete(old)
     request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
     request.set_session({"user_id": user.id})
-    return me_out(user)
+    return user
 
 
 @post("/api/auth/logout", status_code=200)
@@ -49,10 +42,9 @@ async def logout(request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
 
 @get("/api/auth/me")
 async def me(request: Request[Any, Any, Any]) -> MeOut:
-    return me_out(current_user(request))
+    return current_user(request)
 
 
 @patch("/api/settings")
 async def update_settings(data: JSONBody[SettingsPatch], request: Request[Any, Any, Any]) -> MeOut:
-    user = await users.update_settings(current_user(request).id, changes_of(data))
-    return me_out(user)
+    return await users.update_settings(current_user(request).id, changes_of(data))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-import msgspec
 from litestar import Request, get, patch
 from litestar.params import JSONBody
 
@@ -16,8 +14,7 @@ from api.services import circles, strength
 
 @get("/api/circles")
 async def list_circles(request: Request[Any, Any, Any]) -> list[CircleOut]:
-    rows = await circles.list_circles(current_user(request).id)
-    return [msgspec.convert(asdict(c), CircleOut) for c in rows]
+    return await circles.list_circles(current_user(request).id)
 
 
 @patch("/api/circles/{circle_id:int}")
@@ -29,4 +26,4 @@ async def update_circle(
     info = await circles.update_circle(user.id, circle_id, changes, now(request))
     if "cadence_days" in changes or "kin" in changes:
         await strength.refresh_user(user, now(request))
-    return msgspec.convert(asdict(info), CircleOut)
+    return info

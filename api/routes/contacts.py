@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import msgspec
@@ -12,11 +11,12 @@ from litestar.params import FromQuery, JSONBody, Parameter
 from api.routes.deps import MAX_ID, IdPath, current_user, now
 from api.schemas import ContactIn, ContactOut, ContactPage, ContactPatch, changes_of
 from api.services import contacts, hooks
-from api.services.contacts import ContactInfo
 
 
-def contact_out(info: ContactInfo) -> ContactOut:
-    return msgspec.convert(asdict(info), ContactOut)
+def contact_out(contact: ContactOut) -> ContactOut:
+    """The service's contact is already the response shape; kept for the import and merge
+    routes, which still call it."""
+    return contact
 
 
 @get("/api/contacts")
@@ -42,7 +42,7 @@ async def list_contacts(
         limit=limit,
         offset=offset,
     )
-    return ContactPage([contact_out(i) for i in items], total, limit, offset)
+    return ContactPage(items, total, limit, offset)
 
 
 @post("/api/contacts")
@@ -54,12 +54,12 @@ async def create_contact(data: JSONBody[ContactIn], request: Request[Any, Any, A
     if info.circle_id is not None:
         await hooks.contact_schedule_changed(user, info.id, now(request))
         info = await contacts.get_contact(user.id, info.id)
-    return contact_out(info)
+    return info
 
 
 @get("/api/contacts/{contact_id:int}")
 async def get_contact(contact_id: IdPath, request: Request[Any, Any, Any]) -> ContactOut:
-    return contact_out(await contacts.get_contact(current_user(request).id, contact_id))
+    return await contacts.get_contact(current_user(request).id, contact_id)
 
 
 @get("/api/contacts/{contact_id:int}/photo", media_type="image/jpeg")
@@ -81,7 +81,7 @@ async def update_contact(
     if schedule_changed:
         await hooks.contact_schedule_changed(user, contact_id, now(request))
         info = await contacts.get_contact(user.id, contact_id)
-    return contact_out(info)
+    return info
 
 
 @post("/api/contacts/{contact_id:int}/archive", status_code=200)
@@ -89,7 +89,7 @@ async def archive_contact(contact_id: IdPath, request: Request[Any, Any, Any]) -
     user = current_user(request)
     info = await contacts.set_archived(user.id, contact_id, True, now(request))
     await hooks.contact_schedule_changed(user, contact_id, now(request))
-    return contact_out(info)
+    return info
 
 
 @post("/api/contacts/{contact_id:int}/unarchive", status_code=200)
@@ -97,4 +97,4 @@ async def unarchive_contact(contact_id: IdPath, request: Request[Any, Any, Any])
     user = current_user(request)
     info = await contacts.set_archived(user.id, contact_id, False, now(request))
     await hooks.contact_schedule_changed(user, contact_id, now(request))
-    return contact_out(info)
+    return info

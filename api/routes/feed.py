@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from email.utils import format_datetime
 from typing import Any
 
-import msgspec
 from litestar import HttpMethod, Request, Response, get, post, route
 from litestar.params import FromPath
 
@@ -71,14 +69,12 @@ async def calendar_feed(token: FromPath[str], request: Request[Any, Any, Any]) -
 
 @get("/api/feed")
 async def feed_info(request: Request[Any, Any, Any]) -> FeedOut:
-    info = await feed.feed_info(settings(request), current_user(request).id, now(request))
-    return msgspec.convert(asdict(info), FeedOut)
+    return await feed.feed_info(settings(request), current_user(request).id, now(request))
 
 
 @post("/api/feed/rotate", status_code=200)
 async def rotate_feed(request: Request[Any, Any, Any]) -> FeedOut:
-    info = await feed.rotate(settings(request), current_user(request).id, now(request))
-    return msgspec.convert(asdict(info), FeedOut)
+    return await feed.rotate(settings(request), current_user(request).id, now(request))
 
 
 @post("/api/feed/revoke", status_code=200)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.params import JSONBody
 
-from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now
 from api.schemas import (
     DeletedOut,
@@ -24,10 +22,6 @@ from api.schemas import (
 )
 from api.services import contacts, interactions, strength, today
 from api.services.interactions import NewInteraction
-
-
-def _out(info: interactions.InteractionInfo) -> InteractionOut:
-    return msgspec.convert(asdict(info), InteractionOut)
 
 
 @post("/api/contacts/{contact_id:int}/interactions")
@@ -46,23 +40,22 @@ async def log_interaction(
         follow_up_due=data.follow_up.due_on if data.follow_up else None,
     )
     info, replayed = await interactions.record_interaction(user, contact_id, item, at_now)
-    contact = contact_out(await contacts.get_contact(user.id, contact_id))
-    return Response(LoggedOut(_out(info), contact, replayed), status_code=200 if replayed else 201)
+    contact = await contacts.get_contact(user.id, contact_id)
+    return Response(LoggedOut(info, contact, replayed), status_code=200 if replayed else 201)
 
 
 @get("/api/contacts/{contact_id:int}/interactions")
 async def list_interactions(
     contact_id: IdPath, request: Request[Any, Any, Any]
 ) -> list[InteractionOut]:
-    rows = await interactions.list_interactions(current_user(request).id, contact_id)
-    return [_out(r) for r in rows]
+    return await interactions.list_interactions(current_user(request).id, contact_id)
 
 
 @delete("/api/interactions/{interaction_id:int}", status_code=200)
 async def delete_interaction(interaction_id: IdPath, request: Request[Any, Any, Any]) -> DeletedOut:
     user = current_user(request)
     contact_id = await interactions.delete_interaction(user, interaction_id, now(request))
-    return DeletedOut(True, contact_out(await contacts.get_contact(user.id, contact_id)))
+    return DeletedOut(True, await contacts.get_contact(user.id, contact_id))
 
 
 @get("/api/contacts/{contact_id:int}/strength")
@@ -73,8 +66,7 @@ async def contact_strength(contact_id: IdPath, request: Request[Any, Any, Any]) 
 
 @get("/api/today")
 async def get_today(request: Request[Any, Any, Any]) -> TodayOut:
-    report = await today.today_report(current_user(request), now(request))
-    return msgspec.convert(asdict(report), TodayOut)
+    return await today.today_report(current_user(request), now(request))
 
 
 @post("/api/contacts/{contact_id:int}/snooze", status_code=200)
@@ -84,14 +76,14 @@ async def snooze(
     user, at_now = current_user(request), now(request)
     until = interactions.snooze_until(user, at_now, data.until, data.by)
     await interactions.lifecycle(user, contact_id, "snooze", at_now, until)
-    return contact_out(await contacts.get_contact(user.id, contact_id))
+    return await contacts.get_contact(user.id, contact_id)
 
 
 @post("/api/contacts/{contact_id:int}/skip", status_code=200)
 async def skip(contact_id: IdPath, request: Request[Any, Any, Any]) -> Any:
     user = current_user(request)
     await interactions.lifecycle(user, contact_id, "skip", now(request))
-    return contact_out(await contacts.get_contact(user.id, contact_id))
+    return await contacts.get_contact(user.id, contact_id)
 
 
 @post("/api/contacts/{contact_id:int}/done", status_code=200)
@@ -101,10 +93,9 @@ async def done(contact_id: IdPath, data: JSONBody[DoneIn], request: Request[Any,
     user, at = current_user(request), now(request)
     item = NewInteraction(kind=data.kind, at=at, direction="out", key=data.idempotency_key)
     await interactions.record_interaction(user, contact_id, item, at)
-    return contact_out(await contacts.get_contact(user.id, contact_id))
+    return await contacts.get_contact(user.id, contact_id)
 
 
 @post("/api/follow-ups/{follow_up_id:int}/done", status_code=200)
 async def follow_up_done(follow_up_id: IdPath, request: Request[Any, Any, Any]) -> FollowUpOut:
-    info = await interactions.complete_follow_up(current_user(request), follow_up_id, now(request))
-    return msgspec.convert(asdict(info), FollowUpOut)
+    return await interactions.complete_follow_up(current_user(request), follow_up_id, now(request))

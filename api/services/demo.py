@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from api.db import write_transaction
-from api.db.tables import Circle, Contact, ContactKey, Interaction, User
-from api.jsonutil import dump
 from api.services.strength import refresh_user
-from api.services.users import UserInfo, create_user, get_user
+from api.services.users import UserInfo, create_user, email_taken, get_user
+from api.store import circles as circle_store
+from api.store import contacts as contact_store
+from api.store import interactions as interaction_store
 
 FIRST = [
     "Ada",
@@ -103,15 +105,13 @@ async def create_demo(email: str, password: str, now: dt.datetime, seed: int = 7
     user = await create_user(email, password, timezone="UTC", region="US")
     rng = random.Random(seed)
     async with write_transaction():
-        circles = {
-            r["name"]: r["id"]
-            for r in await Circle.select(Circle.id, Circle.name).where(Circle.user == user.id).run()
-        }
+        circles = await circle_store.ids_by_name(user.id)
         people: list[tuple[str | None, int]] = [
             (name, rate) for name, (n, rate) in PLAN.items() for _ in range(n)
         ]
         people += [(None, 0)] * UNTRIAGED
-        rows, seen = [], set()
+        rows: list[dict[str, Any]] = []
+        seen = set()
         for circle, _ in people:
             while True:
                 full = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -124,36 +124,29 @@ async def create_demo(email: str, password: str, now: dt.datetime, seed: int = 7
             handle = full.lower().replace(" ", ".").replace("'", "")
             org = rng.choice(ORGS)
             rows.append(
-                Contact(
-                    user=user.id,
-                    full_name=full,
-                    given_name=full.split()[0],
-                    family_name=full.split()[1],
-                    organization=org,
-                    title=rng.choice(TITLES) if org else None,
-                    emails=dump([f"{handle}@example.com"]),
-                    phones=dump([f"+1555{rng.randint(1000000, 9999999)}"]),
-                    birthday=(
+                {
+                    "full_name": full,
+                    "given_name": full.split()[0],
+                    "family_name": full.split()[1],
+                    "organization": org,
+                    "title": rng.choice(TITLES) if org else None,
+                    "emails": [f"{handle}@example.com"],
+                    "phones": [f"+1555{rng.randint(1000000, 9999999)}"],
+                    "birthday": (
                         f"{rng.randint(1960, 2000)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
                         if rng.random() < 0.4
                         else None
                     ),
-                    circle=circles.get(circle) if circle else None,
-                    entered_on=(now - dt.timedelta(days=365)).date() if circle else None,
-                    source="demo",
-                    created_at=now - dt.timedelta(days=365),
-                    updated_at=now - dt.timedelta(days=365),
-                )
+                    "circle": circles.get(circle) if circle else None,
+                    "entered_on": (now - dt.timedelta(days=365)).date() if circle else None,
+                    "source": "demo",
+                    "created_at": now - dt.timedelta(days=365),
+                    "updated_at": now - dt.timedelta(days=365),
+                }
             )
-        ids = []
-        for i in range(0, len(rows), 200):
-            got = await Contact.insert(*rows[i : i + 200]).returning(Contact.id).run()
-            ids += [int(r["id"]) for r in got]
-        keys = [
-            ContactKey(user=user.id, contact=cid, kind="email", value=dump_email(rows[n]))
-            for n, cid in enumerate(ids)
-        ]
-        await ContactKey.insert(*keys).run()
+        ids = await contact_store.insert_many(user.id, rows)
+        keys = [(cid, "email", str(rows[n]["emails"][0])) for n, cid in enumerate(ids)]
+        await contact_store.insert_keys(user.id, keys)
         events = []
         for (_, rate), cid in zip(people, ids, strict=True):
             if not rate:
@@ -166,28 +159,20 @@ async def create_demo(email: str, password: str, now: dt.datetime, seed: int = 7
                 at = now - dt.timedelta(days=days_ago, hours=rng.randint(0, 10))
                 kind = rng.choice(KINDS)
                 events.append(
-                    Interaction(
-                        user=user.id,
-                        contact=cid,
-                        kind=kind,
-                        at=at,
-                        direction=rng.choice(["out", "in", None]),
-                        attendee_count=rng.randint(3, 12) if kind == "event" else None,
-                        source="demo",
-                        created_at=at,
-                    )
+                    {
+                        "contact": cid,
+                        "kind": kind,
+                        "at": at,
+                        "direction": rng.choice(["out", "in", None]),
+                        "attendee_count": rng.randint(3, 12) if kind == "event" else None,
+                        "source": "demo",
+                        "created_at": at,
+                    }
                 )
-        for i in range(0, len(events), 500):
-            await Interaction.insert(*events[i : i + 500]).run()
+        await interaction_store.insert_many(user.id, events)
     await refresh_user(await get_user(user.id), now)
     return user
 
 
-def dump_email(row: Contact) -> str:
-    from api.jsonutil import load_list
-
-    return str(load_list(row.emails)[0])
-
-
 async def demo_exists(email: str) -> bool:
-    return bool(await User.exists().where(User.email == email).run())
+    return await email_taken(email)

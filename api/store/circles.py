@@ -1,0 +1,126 @@
+"""Circles: a user's circles with their member counts, the rules scoring reads, edits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from api.db.tables import Circle, Contact
+from api.schemas import CircleOut
+from pipeline.strength.circles import Circle as CircleRule
+
+
+async def insert(user_id: int, circles: Sequence[CircleRule]) -> None:
+    """New circles, positioned in the order given."""
+    await Circle.insert(
+        *[
+            Circle(
+                user=user_id,
+                name=c.name,
+                cadence_days=c.cadence_days,
+                slack=c.slack,
+                tier=c.tier,
+                kin=c.kin,
+                position=i,
+            )
+            for i, c in enumerate(circles)
+        ]
+    ).run()
+
+
+def _out(row: Mapping[str, Any], count: int) -> CircleOut:
+    return CircleOut(
+        id=row["id"],
+        name=row["name"],
+        cadence_days=row["cadence_days"],
+        kin=row["kin"],
+        tier=row["tier"],
+        slack=float(row["slack"]),
+        position=row["position"],
+        contact_count=count,
+    )
+
+
+async def list_with_counts(user_id: int) -> list[CircleOut]:
+    """By position, each with its number of contacts not archived."""
+    rows = await Circle.select().where(Circle.user == user_id).order_by(Circle.position).run()
+    counts = await (
+        Contact.select(Contact.circle, Count(Contact.id, alias="n"))
+        .where((Contact.user == user_id) & (Contact.archived.eq(False)))
+        .group_by(Contact.circle)
+        .run()
+    )
+    by_circle = {r["circle"]: int(r["n"]) for r in counts}
+    return [_out(r, by_circle.get(r["id"], 0)) for r in rows]
+
+
+async def list_plain(user_id: int) -> list[CircleOut]:
+    """Without counts (contact_count 0), in storage order."""
+    rows = await Circle.select().where(Circle.user == user_id).run()
+    return [_out(r, 0) for r in rows]
+
+
+async def get(user_id: int, circle_id: int) -> CircleOut | None:
+    row = (
+        await Circle.select()
+        .where((Circle.id == circle_id) & (Circle.user == user_id))
+        .first()
+        .run()
+    )
+    return None if row is None else _out(row, 0)
+
+
+async def exists(user_id: int, circle_id: int) -> bool:
+    where = (Circle.id == circle_id) & (Circle.user == user_id)
+    return bool(await Circle.exists().where(where).run())
+
+
+async def rules(user_id: int) -> dict[int, CircleRule]:
+    """What scoring needs of each circle, by id."""
+    rows = await Circle.select().where(Circle.user == user_id).run()
+    return {
+        r["id"]: CircleRule(
+            name=r["name"],
+            cadence_days=int(r["cadence_days"]),
+            slack=float(r["slack"]),
+            tier=int(r["tier"]),
+            kin=bool(r["kin"]),
+        )
+        for r in rows
+    }
+
+
+async def ids_by_name(user_id: int) -> dict[str, int]:
+    rows = await Circle.select(Circle.id, Circle.name).where(Circle.user == user_id).run()
+    return {r["name"]: r["id"] for r in rows}
+
+
+async def id_named_or_first(user_id: int, name: str) -> int | None:
+    """The circle with exactly this name, else the first by position."""
+    row = (
+        await Circle.select(Circle.id)
+        .where((Circle.user == user_id) & (Circle.name == name))
+        .first()
+        .run()
+    )
+    if row is None:
+        row = (
+            await Circle.select(Circle.id)
+            .where(Circle.user == user_id)
+            .order_by(Circle.position)
+            .first()
+            .run()
+        )
+    return None if row is None else int(row["id"])
+
+
+async def name_taken(user_id: int, name: str, other_than: int) -> bool:
+    where = (Circle.user == user_id) & (Circle.name == name) & (Circle.id != other_than)
+    return bool(await Circle.exists().where(where).run())
+
+
+async def update(circle_id: int, values: Mapping[str, Any]) -> None:
+    columns: dict[Any, Any] = {Circle._meta.get_column_by_name(k): v for k, v in values.items()}
+    await Circle.update(columns).where(Circle.id == circle_id).run()

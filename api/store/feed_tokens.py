@@ -1,0 +1,114 @@
+"""Feed tokens (salt and hash, never the token) and the fingerprint of what a feed shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api.db.tables import FeedToken, Reminder
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: int
+    user_id: int
+    salt: str
+    created_at: dt.datetime
+    last_fetched_at: dt.datetime | None
+    last_user_agent: str | None
+
+
+def _token(row: Mapping[str, Any]) -> Token:
+    return Token(
+        id=row["id"],
+        user_id=int(row["user"]),
+        salt=row["salt"],
+        created_at=row["created_at"],
+        last_fetched_at=row["last_fetched_at"],
+        last_user_agent=row["last_user_agent"],
+    )
+
+
+async def active(user_id: int) -> Token | None:
+    row = (
+        await FeedToken.select()
+        .where((FeedToken.user == user_id) & FeedToken.revoked_at.is_null())
+        .first()
+        .run()
+    )
+    return None if row is None else _token(row)
+
+
+async def insert(user_id: int, salt: str, hashed: str, now: dt.datetime) -> None:
+    await FeedToken.insert(
+        FeedToken(user=user_id, salt=salt, token_hash=hashed, created_at=now)
+    ).run()
+
+
+async def revoke(user_id: int, now: dt.datetime) -> None:
+    await (
+        FeedToken.update({FeedToken.revoked_at: now})
+        .where((FeedToken.user == user_id) & FeedToken.revoked_at.is_null())
+        .run()
+    )
+
+
+async def by_hash(hashed: str) -> Token | None:
+    """The token not revoked with this hash."""
+    row = (
+        await FeedToken.select()
+        .where((FeedToken.token_hash == hashed) & FeedToken.revoked_at.is_null())
+        .first()
+        .run()
+    )
+    return None if row is None else _token(row)
+
+
+async def record_fetch(token_id: int, now: dt.datetime, user_agent: str | None) -> None:
+    await (
+        FeedToken.update({FeedToken.last_fetched_at: now, FeedToken.last_user_agent: user_agent})
+        .where(FeedToken.id == token_id)
+        .run()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """`key` changes whenever anything the feed shows changes; `timezone` is the user's;
+    `changed_at` the latest change among reminders, contacts and follow-ups."""
+
+    key: tuple[Any, ...]
+    timezone: str | None
+    changed_at: dt.datetime
+
+
+_FINGERPRINT_SQL = """
+SELECT
+  (SELECT count(*) FROM reminder WHERE "user" = {}) AS reminders,
+  (SELECT max(changed_at) FROM reminder WHERE "user" = {}) AS reminders_changed,
+  (SELECT sum(sequence) FROM reminder WHERE "user" = {}) AS sequences,
+  (SELECT count(*) FROM contact WHERE "user" = {}) AS contacts,
+  (SELECT max(updated_at) FROM contact WHERE "user" = {}) AS contacts_changed,
+  (SELECT sum(health) FROM contact WHERE "user" = {}) AS healths,
+  (SELECT count(*) FROM follow_up WHERE "user" = {}) AS follow_ups,
+  (SELECT max(changed_at) FROM follow_up WHERE "user" = {}) AS follow_ups_changed,
+  (SELECT alarm_hour FROM kith_user WHERE id = {}) AS alarm_hour,
+  (SELECT timezone FROM kith_user WHERE id = {}) AS timezone
+"""
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+async def fingerprint(user_id: int) -> Fingerprint:
+    """One query of cheap aggregates (a 304 answer costs this and the token lookup, nothing
+    else). Renaming a circle touches its contacts' updated_at, so it shows here too."""
+    row = (await Reminder.raw(_FINGERPRINT_SQL, *([user_id] * 10)).run())[0]
+    data = tuple(row.values())
+    changed = [_EPOCH]
+    for value in (data[1], data[4], data[7]):
+        if isinstance(value, str):  # SQLite returns aggregates of timestamps as text
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            changed.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return Fingerprint(key=data, timezone=data[-1], changed_at=max(changed))

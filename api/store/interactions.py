@@ -1,0 +1,218 @@
+"""Interactions and their follow-ups: the timeline, the idempotency key, scoring's histories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from api.db.tables import FollowUp, Interaction
+from api.schemas import FollowUpOut, InteractionOut
+from pipeline.feed.render import FollowUpItem
+from pipeline.strength.plan import History
+from pipeline.strength.scoring import Event
+
+
+async def _follow_ups(interaction_ids: list[int]) -> dict[int, FollowUpOut]:
+    """The follow-ups of these interactions, by interaction id, in one query."""
+    if not interaction_ids:
+        return {}
+    rows = (
+        await FollowUp.select(
+            FollowUp.id,
+            FollowUp.interaction,
+            FollowUp.contact,
+            FollowUp.what,
+            FollowUp.due_on,
+            FollowUp.done,
+        )
+        .where(FollowUp.interaction.is_in(interaction_ids))
+        .run()
+    )
+    return {
+        r["interaction"]: FollowUpOut(r["id"], r["contact"], "", r["what"], r["due_on"], r["done"])
+        for r in rows
+    }
+
+
+def _out(row: Mapping[str, Any], follow_up: FollowUpOut | None) -> InteractionOut:
+    return InteractionOut(
+        id=row["id"],
+        contact_id=row["contact"],
+        kind=row["kind"],
+        at=row["at"],
+        direction=row["direction"],
+        note=row["note"],
+        source=row["source"],
+        attendee_count=row["attendee_count"],
+        follow_up=follow_up,
+    )
+
+
+async def _outs(rows: list[dict[str, Any]]) -> list[InteractionOut]:
+    follow_ups = await _follow_ups([r["id"] for r in rows])  # one query, not one per row
+    return [_out(r, follow_ups.get(r["id"])) for r in rows]
+
+
+async def get(interaction_id: int) -> InteractionOut | None:
+    rows = await Interaction.select().where(Interaction.id == interaction_id).run()
+    return (await _outs(rows))[0] if rows else None
+
+
+async def by_key(user_id: int, key: str) -> InteractionOut | None:
+    """The interaction stored under this idempotency key."""
+    row = (
+        await Interaction.select()
+        .where((Interaction.user == user_id) & (Interaction.dedup_key == key))
+        .first()
+        .run()
+    )
+    return None if row is None else (await _outs([row]))[0]
+
+
+async def of_contact(contact_id: int) -> list[InteractionOut]:
+    """Newest first."""
+    rows = (
+        await Interaction.select()
+        .where(Interaction.contact == contact_id)
+        .order_by(Interaction.at, ascending=False)
+        .run()
+    )
+    return await _outs(rows)
+
+
+async def insert(user_id: int, contact_id: int, values: Mapping[str, Any]) -> int:
+    """A new interaction from column values (kind, at, direction, note, source, dedup_key, ...)."""
+    row = Interaction(user=user_id, contact=contact_id, **values)
+    got = await Interaction.insert(row).returning(Interaction.id).run()
+    return int(got[0]["id"])
+
+
+async def insert_many(user_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Many interactions (each with its `contact`), in statements of 500."""
+    objects = [Interaction(user=user_id, **r) for r in rows]
+    for i in range(0, len(objects), 500):
+        await Interaction.insert(*objects[i : i + 500]).run()
+
+
+async def contact_of(user_id: int, interaction_id: int) -> int | None:
+    row = (
+        await Interaction.select(Interaction.contact)
+        .where((Interaction.id == interaction_id) & (Interaction.user == user_id))
+        .first()
+        .run()
+    )
+    return None if row is None else int(row["contact"])
+
+
+async def delete(interaction_id: int) -> None:
+    await Interaction.delete().where(Interaction.id == interaction_id).run()
+
+
+_EVENT_COLUMNS = (
+    Interaction.id,
+    Interaction.contact,
+    Interaction.kind,
+    Interaction.at,
+    Interaction.attendee_count,
+    Interaction.direction,
+    Interaction.until,
+    Interaction.created_at,
+)
+
+
+def _event(row: Mapping[str, Any]) -> Event:
+    return Event(
+        at=row["at"],
+        kind=row["kind"],
+        attendee_count=row["attendee_count"],
+        direction=row["direction"],
+        key=f"id:{row['id']}",
+        until=row["until"],
+    )
+
+
+async def history(contact_id: int) -> History:
+    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.contact == contact_id).run()
+    return History([_event(r) for r in rows], [r["created_at"] for r in rows])
+
+
+async def histories(user_id: int) -> tuple[dict[int, History], int]:
+    """Every contact's history, by contact id, and the number of interactions read."""
+    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.user == user_id).run()
+    events: dict[int, list[Event]] = defaultdict(list)
+    recorded: dict[int, list[dt.datetime]] = defaultdict(list)
+    for r in rows:
+        events[r["contact"]].append(_event(r))
+        recorded[r["contact"]].append(r["created_at"])
+    return {cid: History(events[cid], recorded[cid]) for cid in events}, len(rows)
+
+
+async def insert_follow_up(
+    user_id: int, contact_id: int, interaction_id: int, what: str, due_on: dt.date, now: dt.datetime
+) -> None:
+    await FollowUp.insert(
+        FollowUp(
+            user=user_id,
+            contact=contact_id,
+            interaction=interaction_id,
+            what=what,
+            due_on=due_on,
+            changed_at=now,
+        )
+    ).run()
+
+
+async def follow_up_exists(user_id: int, follow_up_id: int) -> bool:
+    where = (FollowUp.id == follow_up_id) & (FollowUp.user == user_id)
+    return bool(await FollowUp.exists().where(where).run())
+
+
+async def complete_follow_up(follow_up_id: int, now: dt.datetime) -> None:
+    await (
+        FollowUp.update({FollowUp.done: True, FollowUp.done_at: now, FollowUp.changed_at: now})
+        .where(FollowUp.id == follow_up_id)
+        .run()
+    )
+
+
+async def follow_ups(user_id: int, include_id: int | None = None) -> list[FollowUpOut]:
+    """The open follow-ups by due day, or (with `include_id`) just that one, open or not."""
+    only = (FollowUp.id == include_id) if include_id is not None else FollowUp.done.eq(False)
+    rows = (
+        await FollowUp.select(
+            FollowUp.id,
+            FollowUp.contact,
+            FollowUp.contact.full_name.as_alias("name"),
+            FollowUp.what,
+            FollowUp.due_on,
+            FollowUp.done,
+        )
+        .where((FollowUp.user == user_id) & only)
+        .order_by(FollowUp.due_on)
+        .run()
+    )
+    return [
+        FollowUpOut(r["id"], r["contact"], r["name"], r["what"], r["due_on"], r["done"])
+        for r in rows
+    ]
+
+
+async def feed_follow_ups(user_id: int) -> list[FollowUpItem]:
+    rows = (
+        await FollowUp.select(
+            FollowUp.id,
+            FollowUp.contact,
+            FollowUp.contact.full_name.as_alias("name"),
+            FollowUp.what,
+            FollowUp.due_on,
+            FollowUp.changed_at,
+        )
+        .where((FollowUp.user == user_id) & FollowUp.done.eq(False))
+        .run()
+    )
+    return [
+        FollowUpItem(f["id"], f["contact"], f["name"], f["what"], f["due_on"], f["changed_at"])
+        for f in rows
+    ]

@@ -1,0 +1,300 @@
+"""Planning a user's reminders: one pure call from a whole book to what the store must write.
+
+Given each contact's schedule inputs, its history, the circles, the scheduler's caps and the
+reminders already published, `plan_reminders` scores every contact (the derived columns), places
+them all under the caps and says which Reminder rows to insert or change. The shell loads, calls
+this once and saves: no contact costs a round trip between the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from pipeline.strength.circles import Cadence, Circle, cadence_for
+from pipeline.strength.schedule import (
+    Plan,
+    ScheduleItem,
+    SchedulerConfig,
+    cold_start_due_on,
+    schedule,
+)
+from pipeline.strength.scoring import WEIGHTS, Assessment, Event, assess
+
+BACKLOG = "backlog"
+PLANNED = "planned"
+OFF = "off"  # not placed: untriaged, archived, done, deferred past the horizon
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """The contact columns that scoring owns (written by no one else)."""
+
+    score: float
+    health: int
+    due_on: dt.date | None
+    last_at: dt.datetime | None
+    last_kind: str | None
+    not_before: dt.date | None
+
+
+NO_HISTORY = Derived(0.0, 0, None, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """What scheduling needs of a contact row. `updated_at` and `derived` (the stored derived
+    columns) are known to the nightly plan; None makes the contact count as changed."""
+
+    id: int
+    circle_id: int | None
+    kin: bool
+    cadence_override_days: int | None
+    archived: bool
+    entered_on: dt.date | None
+    created_at: dt.datetime
+    updated_at: dt.datetime | None = None
+    derived: Derived | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A contact's events and, for each, when it was recorded (the interaction's created_at)."""
+
+    events: Sequence[Event] = ()
+    recorded_at: Sequence[dt.datetime] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReminder:
+    id: int
+    contact_id: int
+    day: dt.date
+    uid: str
+    sequence: int
+    state: str
+    changed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderWrite:
+    """One Reminder row to write. `reminder_id` None inserts; `day` None keeps the stored day."""
+
+    contact_id: int
+    reminder_id: int | None
+    state: str
+    day: dt.date | None
+    uid: str
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookPlan:
+    """`derived`: the contacts whose derived columns change, with their new values."""
+
+    derived: Mapping[int, Derived]
+    reminders: Sequence[ReminderWrite]
+    schedule: Plan
+    cycles: Mapping[int, str] = field(default_factory=dict)
+
+
+def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
+    """Stable per (user, contact, cycle), with no personal data in it (RFC 5545 3.8.4.7).
+
+    The cycle is the day of the last contact (scoring.md 3.5): a reminder that only moves keeps its
+    UID and bumps SEQUENCE; a new interaction starts a new cycle, so the done reminder leaves the
+    feed and the next one is a new event.
+    """
+    digest = hashlib.sha256(f"kith:{user_id}:{contact_id}:{cycle}".encode()).hexdigest()[:20]
+    return f"reconnect-{digest}@kith"
+
+
+def cycle_of(assessment: Assessment | None) -> str:
+    if assessment is None or assessment.last_at is None:
+        return "first"
+    return assessment.last_at.date().isoformat()
+
+
+def cadence_of(state: ContactState, circles: Mapping[int, Circle]) -> Cadence | None:
+    """None for an untriaged contact: it gets no reminders (DESIGN.md section 5)."""
+    if state.circle_id is None or state.circle_id not in circles:
+        return None
+    circle = circles[state.circle_id]
+    return cadence_for(
+        circle.cadence_days,
+        kin=state.kin or circle.kin,
+        slack=circle.slack,
+        tier=circle.tier,
+        override_days=state.cadence_override_days,
+    )
+
+
+def schedule_item(
+    state: ContactState,
+    cadence: Cadence | None,
+    assessment: Assessment | None,
+    *,
+    changed: bool,
+    imported_only: bool = False,
+) -> ScheduleItem | None:
+    """The scheduler's view; None when the contact is not to be scheduled at all.
+
+    A contact whose only history is an import's date (LinkedIn's "Connected On") is a cold
+    start too: otherwise triaging a few hundred old connections makes them all overdue at once.
+    """
+    if state.archived or cadence is None:
+        return None
+    due_on = assessment.due_on if assessment else None
+    cold = due_on is None or imported_only
+    if cold:
+        # Entered a circle without history: spread over one cadence (scoring.md 2.7).
+        entered = state.entered_on or state.created_at.date()
+        due_on = cold_start_due_on(state.id, entered, cadence.half_life_days)
+    return ScheduleItem(
+        contact_id=state.id,
+        due_on=due_on,
+        tier=cadence.tier,
+        cadence_days=cadence.half_life_days,
+        not_before=assessment.not_before if assessment else None,
+        cold_start=cold,
+        changed_since_publish=changed,
+        ball_in_court=assessment.ball_in_court if assessment else False,
+    )
+
+
+def shown_health(assessment: Assessment, today: dt.date) -> int:
+    """DESIGN.md 5: a contact is due exactly when its health is 39 or less. The slack cap can
+    make a contact due while S is still above the threshold, so a due contact shows at most 39."""
+    if assessment.due_on is not None and assessment.due_on <= today:
+        return min(assessment.health, 39)
+    return assessment.health
+
+
+def derived_of(assessment: Assessment | None, today: dt.date) -> Derived:
+    if assessment is None:
+        return NO_HISTORY
+    return Derived(
+        score=assessment.score,
+        health=shown_health(assessment, today),
+        due_on=assessment.due_on,
+        last_at=assessment.last_at,
+        last_kind=assessment.last_kind,
+        not_before=assessment.not_before,
+    )
+
+
+def imported_only(events: Sequence[Event]) -> bool:
+    credited = [e.kind for e in events if e.kind in WEIGHTS]
+    return bool(credited) and all(kind == "connected" for kind in credited)
+
+
+def assess_contact(
+    events: Sequence[Event], cadence: Cadence | None, *, now: dt.datetime, tz: dt.tzinfo
+) -> Assessment | None:
+    if not events:
+        return None
+    # An untriaged contact is scored against the Friends cadence so health still means something.
+    return assess(list(events), now=now, tz=tz, cadence=cadence or cadence_for(90, kin=False))
+
+
+def changed_since(
+    published_at: dt.datetime | None,
+    updated_at: dt.datetime | None,
+    recorded_at: Sequence[dt.datetime],
+) -> bool:
+    if published_at is None or updated_at is None:
+        return True
+    # `>=`: something recorded in the same instant as the publication still counts as news.
+    if updated_at >= published_at:
+        return True
+    return any(at >= published_at for at in recorded_at)
+
+
+def plan_reminders(
+    user_id: int,
+    contacts: Sequence[ContactState],
+    histories: Mapping[int, History],
+    circles: Mapping[int, Circle],
+    reminders: Sequence[StoredReminder],
+    *,
+    config: SchedulerConfig,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    moving: int | None = None,
+) -> BookPlan:
+    """Score and place `contacts`; `reminders` are the stored rows (of these contacts, and the
+    published ones of everyone else).
+
+    `moving` None is the nightly plan: everyone is placed together under the caps. `moving` set
+    to a contact id re-places that contact only (after an interaction, snooze, circle change):
+    everyone else keeps their published day from today on (a freeze as long as the horizon) and
+    this contact goes into whatever capacity is left.
+    """
+    today = now.astimezone(tz).date()
+    planned = [r for r in reminders if r.state == PLANNED]
+    if moving is None:
+        published = {r.contact_id: r.day for r in planned}
+    else:
+        published = {
+            r.contact_id: r.day for r in planned if r.contact_id != moving and r.day >= today
+        }
+        config = replace(config, freeze_days=config.horizon_days + 1)
+    published_at = {r.contact_id: r.changed_at for r in planned}
+    items = [
+        ScheduleItem(contact_id=cid, due_on=day, tier=0, cadence_days=1.0)
+        for cid, day in published.items()
+        if moving is not None
+    ]
+    derived: dict[int, Derived] = {}
+    cycles: dict[int, str] = {}
+    for state in contacts:
+        history = histories.get(state.id, History())
+        cadence = cadence_of(state, circles)
+        assessment = assess_contact(history.events, cadence, now=now, tz=tz)
+        new = derived_of(assessment, today)
+        if new != state.derived:
+            derived[state.id] = new
+        cycles[state.id] = cycle_of(assessment)
+        changed = moving is not None or changed_since(
+            published_at.get(state.id), state.updated_at, history.recorded_at
+        )
+        item = schedule_item(
+            state, cadence, assessment, changed=changed, imported_only=imported_only(history.events)
+        )
+        if item is not None:
+            items.append(item)
+    plan = schedule(items, today=today, config=config, published=published)
+    existing = {r.contact_id: r for r in reminders}
+    writes = _reminder_writes(user_id, plan, cycles, existing, now)
+    return BookPlan(derived=derived, reminders=writes, schedule=plan, cycles=cycles)
+
+
+def _reminder_writes(
+    user_id: int,
+    plan: Plan,
+    cycles: Mapping[int, str],
+    existing: Mapping[int, StoredReminder],
+    now: dt.datetime,
+) -> list[ReminderWrite]:
+    """Rows for the contacts in `cycles`: a moved reminder keeps its UID and bumps SEQUENCE; a
+    new cycle gets a new UID (the old event leaves the feed). Updates first, then inserts."""
+    backlog = set(plan.backlog)
+    updates: list[ReminderWrite] = []
+    inserts: list[ReminderWrite] = []
+    for cid, cycle in cycles.items():
+        day = plan.placements.get(cid)
+        state = PLANNED if day is not None else (BACKLOG if cid in backlog else OFF)
+        row = existing.get(cid)
+        uid = reminder_uid(user_id, cid, cycle)
+        if row is None:
+            if state != OFF:
+                inserts.append(ReminderWrite(cid, None, state, day or now.date(), uid, 0))
+            continue
+        new_cycle = row.uid != uid
+        if not new_cycle and row.state == state and (state != PLANNED or row.day == day):
+            continue
+        sequence = 0 if new_cycle else row.sequence + 1
+        updates.append(ReminderWrite(cid, row.id, state, day, uid, sequence))
+    return updates + inserts
