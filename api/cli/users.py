@@ -1,0 +1,54 @@
+"""`kith user add EMAIL`: an account, its password from KITH_PASSWORD or a prompt."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from api.cli.common import UserError, load_settings, run_db
+from api.settings import env_password
+
+if TYPE_CHECKING:
+    from api.cli.common import Subparsers
+
+
+def register(sub: Subparsers) -> None:
+    usr = sub.add_parser("user", help="manage accounts")
+    usr_sub = usr.add_subparsers(dest="user_command", required=True)
+    add = usr_sub.add_parser(
+        "add", help="create an account (password from KITH_PASSWORD or a prompt)"
+    )
+    add.add_argument("email")
+    add.add_argument("--timezone", default="UTC")
+    add.add_argument("--region", default=None, help="default: KITH_DEFAULT_REGION, else US")
+    add.set_defaults(handler=cmd_user_add)
+
+
+def _password() -> str:
+    password = env_password()
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise UserError("set KITH_PASSWORD or run in a terminal to be asked for the password")
+    password = getpass.getpass("Password (10 characters or more): ")
+    if password != getpass.getpass("Again: "):
+        raise UserError("the passwords differ")
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from api.services.users import create_user
+
+    password = _password()
+    settings = load_settings()
+    region = args.region or settings.default_region
+    user = run_db(
+        settings,
+        lambda: create_user(args.email, password, timezone=args.timezone, region=region),
+    )
+    print(
+        f"created account {user.email} (time zone {user.timezone}); sign in at {settings.base_url}"
+    )
+    return 0

@@ -1,0 +1,110 @@
+"""`kith serve` as a real process: the URL it prints, a port in use, and the feed end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.cli import serve
+from tests.cli.conftest import Kith
+
+ROOT = Path(__file__).resolve().parents[2]
+KITH = str(ROOT / ".venv" / "bin" / "kith")
+VCF = ROOT / "tests" / "data" / "import" / "iphone-3.0-jane-in-both-exports.vcf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def port(monkeypatch: pytest.MonkeyPatch, kith: Kith) -> int:
+    """A free port, set as KITH_PORT and KITH_BASE_URL for the in-process runs and the server."""
+    chosen = free_port()
+    monkeypatch.setenv("KITH_PORT", str(chosen))
+    monkeypatch.setenv("KITH_BASE_URL", f"http://127.0.0.1:{chosen}")
+    return chosen
+
+
+@pytest.fixture
+def server(port: int, tmp_path: Path) -> Iterator[str]:
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out, subprocess.Popen([KITH, "serve"], stdout=out, stderr=out) as proc:
+        try:
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail(f"kith serve did not come up: {log.read_text()}")
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_serve_prints_the_url_and_how_to_create_the_first_account(kith: Kith, port: int):
+    with subprocess.Popen(
+        [KITH, "serve"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            lines = [proc.stdout.readline() for _ in range(2)]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert lines[0].startswith(f"Kith is serving on http://127.0.0.1:{port}  (database: ")
+    assert lines[1] == (
+        "No account yet. Create the first one with:  .venv/bin/kith user add you@example.com\n"
+    )
+
+
+def test_serve_on_a_port_in_use_is_one_clear_line_and_exit_1(kith: Kith, port: int):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = subprocess.run([KITH, "serve"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        f"kith: cannot listen on 127.0.0.1:{port}: address already in use; is another server "
+        "running there? Choose another port with --port or KITH_PORT"
+    ]
+
+
+def test_end_to_end_the_feed_of_a_real_server_says_reconnect_with_that_contact(
+    kith: Kith, server: str
+):
+    kith("user", "add", "me@example.com")
+    assert "2 new" in kith("import", str(VCF), "--user", "me@example.com").out
+    long_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=200)).isoformat()
+    who = ("--user", "me@example.com")
+    kith("log", *who, "--contact", "jane.doe@example.com", "--kind", "coffee", "--on", long_ago)
+    assert "reminders placed" in kith("nightly", *who).out
+    url = kith("feed-url", *who).out.strip()
+    assert url.startswith(server) and url.endswith("/kith.ics")
+    r = httpx.get(url, timeout=30)
+    assert r.status_code == 200
+    assert "SUMMARY:Reconnect with Jane Doe" in r.text
+    rotated = kith("feed-url", *who, "--rotate").out.strip()
+    assert rotated != url
+    assert httpx.get(url, timeout=30).status_code == 404
+    assert httpx.get(rotated, timeout=30).status_code == 200
+
+
+def test_the_factory_of_several_workers_names_a_function_that_builds_the_app():
+    module, name = serve.APP_FACTORY.split(":")
+    assert callable(getattr(importlib.import_module(module), name))
