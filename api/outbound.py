@@ -123,14 +123,13 @@ def refused_address(address: Address) -> bool:
     """True for every address that is not plainly public: loopback, private, link-local, CGNAT,
     multicast, reserved, unspecified, IPv6 ULA and site-local, and IPv4 embedded in IPv6."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in NAT64:
-            embedded = ipaddress.IPv4Address(address.packed[-4:])
-        if address.teredo is not None:
-            embedded = address.teredo[1]
-        if embedded is not None and refused_address(embedded):
-            return True
-        if address.is_site_local:
+        # v4-mapped and NAT64 (RFC 6052) addresses reach the embedded IPv4 address: judge that.
+        if address.ipv4_mapped is not None:
+            return refused_address(address.ipv4_mapped)
+        if address in NAT64:
+            return refused_address(ipaddress.IPv4Address(address.packed[-4:]))
+        tunnelled = address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if (tunnelled is not None and refused_address(tunnelled)) or address.is_site_local:
             return True
     elif address in CGNAT:
         return True
