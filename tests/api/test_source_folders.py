@@ -19,8 +19,9 @@ async def test_a_link_in_a_drop_folder_to_another_users_export_is_not_imported(
     """data/drop/2/export.csv -> data/drop/1/contacts.csv, as a sync tool may create."""
     ann, ben = await find_user("alice@example.com"), await find_user("bob@example.com")
     ann_drop, ben_drop = clean_db.folder_roots(ann.id)[0], clean_db.folder_roots(ben.id)[0]
-    ann_drop.mkdir(parents=True)
-    ben_drop.mkdir(parents=True)
+    for drop in (ann_drop, ben_drop):  # the data folder outlives a test; user ids repeat
+        shutil.rmtree(drop, ignore_errors=True)
+        drop.mkdir(parents=True)
     shutil.copy(JANE_CSV, ann_drop / "contacts.csv")
     (ben_drop / "export.csv").symlink_to(ann_drop / "contacts.csv")
     r = await bob.post("/api/sources", json={"kind": "folder", "location": str(ben_drop)})
