@@ -32,6 +32,8 @@ class Settings:
     pg_pool_max: int = 10
     # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
     source_roots: tuple[Path, ...] = ()
+    # Hosts ("host" or "host:port") outbound requests may reach on internal addresses or plain http.
+    source_allow_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +56,11 @@ class Settings:
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
             source_roots=tuple(
                 Path(p) for p in env.get("KITH_SOURCE_ROOTS", "").split(os.pathsep) if p
+            ),
+            source_allow_hosts=tuple(
+                h.strip().lower()
+                for h in env.get("KITH_SOURCE_ALLOW_HOSTS", "").split(",")
+                if h.strip()
             ),
         )
         return settings

@@ -1,4 +1,4 @@
-"""Nightly import sources: a folder (the newest export in it) or an https URL fetched with httpx.
+"""Nightly import sources: a folder (the newest export in it) or an https URL (api/outbound.py).
 
 A source that fails records its error and leaves the data alone; an unchanged URL (ETag or
 Last-Modified) or an unchanged file (same bytes) is skipped.
@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from api import outbound
 from api.errors import BadRequest, NotFound
+from api.outbound import OutboundPolicy
 from api.schemas import SourceOut
 from api.services.imports import ImportReport, import_file
 from api.services.users import UserInfo
@@ -23,9 +23,6 @@ from api.store import sources as store
 from pipeline.formats.dispatch import FORMAT_CHOICES
 
 EXPORT_SUFFIXES = {".vcf", ".vcard", ".csv", ".ics", ".ical"}
-FETCH_TIMEOUT_S = 30.0
-MAX_FETCH_BYTES = 20 * 1024 * 1024
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 SourceInfo = SourceOut  # what the service returns is what the API serves
@@ -35,7 +32,10 @@ class SourceError(Exception):
     """A source could not be read: recorded on the source, the data is untouched."""
 
 
-def check_location(kind: str, location: str, roots: list[Path] | None = None) -> str:
+async def check_location(
+    kind: str, location: str, roots: list[Path] | None = None, policy: OutboundPolicy | None = None
+) -> str:
+    """A source's location, refused when it points outside `roots` or at an internal address."""
     location = location.strip()
     if kind == "folder":
         if not location:
@@ -45,16 +45,23 @@ def check_location(kind: str, location: str, roots: list[Path] | None = None) ->
             raise BadRequest(f"a folder source must be inside {allowed} (KITH_SOURCE_ROOTS)")
         return location
     if kind == "url":
-        parts = urlsplit(location)
-        if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
-            return location
-        raise BadRequest("a URL source must be https:// (plain http only on this machine)")
+        scheme = urlsplit(location).scheme
+        try:
+            await outbound.check_url(policy or outbound.current_policy(), location)
+        except outbound.OutboundError as exc:
+            if scheme != "https" and exc.kind == "not-allowed":
+                raise BadRequest(
+                    "a URL source must be https:// (plain http only for KITH_SOURCE_ALLOW_HOSTS)"
+                ) from None
+            raise BadRequest(f"this URL cannot be a source: {exc.user_message}") from None
+        return location
     raise BadRequest("kind must be 'folder' or 'url'")
 
 
 def inside(path: Path, roots: list[Path]) -> bool:
+    """Whether `path`, links resolved, is one of `roots` or below one."""
     resolved = path.expanduser().resolve()
-    return any(resolved == r or r in resolved.parents for r in roots)
+    return any(resolved == r or r in resolved.parents for r in (r.resolve() for r in roots))
 
 
 async def create_source(
@@ -68,7 +75,7 @@ async def create_source(
     """`roots` confines folder sources (the API always passes the user's roots)."""
     if fmt not in FORMAT_CHOICES:
         raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
-    location = check_location(kind, location, roots)
+    location = await check_location(kind, location, roots)
     source_id = await store.insert_source(user_id, kind, location, fmt, label or location)
     return await get_source(user_id, source_id)
 
@@ -89,48 +96,47 @@ async def delete_source(user_id: int, source_id: int) -> None:
     await store.delete_source(source_id)
 
 
-def newest_export(folder: Path) -> Path:
+def newest_export(folder: Path, roots: list[Path] | None = None) -> Path:
+    """The newest export file in `folder`. Links are skipped and every candidate must resolve
+    inside `roots` (default: the folder itself), so a link a sync tool or another user left in
+    the folder never imports somebody else's file."""
     if not folder.is_dir():
         raise SourceError(f"folder {folder} does not exist or is not a folder")
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXPORT_SUFFIXES]
+    allowed = roots if roots is not None else [folder.resolve()]
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in EXPORT_SUFFIXES
+        and not p.is_symlink()
+        and p.is_file()
+        and inside(p, allowed)
+    ]
     if not files:
         raise SourceError(f"no .vcf, .csv or .ics export in {folder}")
     return max(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-async def fetch_url(row: dict[str, Any]) -> tuple[bytes | None, str | None, str | None]:
-    """(body or None when unchanged, etag, last_modified). Conditional, bounded, timed out."""
+async def fetch_url(
+    row: dict[str, Any], policy: OutboundPolicy | None = None
+) -> tuple[bytes | None, str | None, str | None]:
+    """(body or None when unchanged, etag, last_modified), through the guarded client: checked
+    addresses and redirects, one deadline, one size limit, generic errors (api/outbound.py)."""
     headers = {"User-Agent": "Kith nightly import"}
     if row["etag"]:
         headers["If-None-Match"] = row["etag"]
     if row["last_modified"]:
         headers["If-Modified-Since"] = row["last_modified"]
     try:
-        async with (
-            httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=True) as client,
-            client.stream("GET", row["location"], headers=headers) as response,
-        ):
-            if response.status_code == 304:
-                return None, row["etag"], row["last_modified"]
-            if response.status_code != 200:
-                raise SourceError(f"{row['location']} answered HTTP {response.status_code}")
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_FETCH_BYTES:
-                    raise SourceError(f"{row['location']} is larger than {MAX_FETCH_BYTES} bytes")
-                chunks.append(chunk)
-            return (
-                b"".join(chunks),
-                response.headers.get("etag"),
-                response.headers.get("last-modified"),
-            )
-    except httpx.TimeoutException:
-        raise SourceError(
-            f"{row['location']} did not answer within {FETCH_TIMEOUT_S:.0f} s"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{row['location']} is unreachable ({type(exc).__name__})") from None
+        response = await outbound.fetch(
+            policy or outbound.current_policy(), row["location"], headers
+        )
+    except outbound.OutboundError as exc:
+        raise SourceError(exc.user_message) from None
+    if response.status == 304:
+        return None, row["etag"], row["last_modified"]
+    if response.status != 200:
+        raise SourceError(outbound.MESSAGES["http-error"])
+    return response.content, response.headers.get("etag"), response.headers.get("last-modified")
 
 
 async def run_source(

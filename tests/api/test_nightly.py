@@ -7,11 +7,13 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from api.app import create_app
 from api.services.nightly import run_user
 from api.services.users import find_user
 from tests.api.test_imports import JANE_CSV, JANE_VCF
@@ -51,6 +53,13 @@ class ExportServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def app(clean_db, clock):
+    """The export server is on this machine: the operator allows it (KITH_SOURCE_ALLOW_HOSTS)."""
+    settings = replace(clean_db, source_allow_hosts=("127.0.0.1",))
+    return create_app(settings, clock, migrate_on_start=False, start_scheduler=False)
 
 
 @pytest.fixture
@@ -102,7 +111,7 @@ async def test_a_failed_source_records_its_error_and_touches_no_data(alice, cloc
     result = await run_user(user, clock())
     assert result["status"] == "failed"
     source = (await alice.get("/api/sources")).json()[0]
-    assert source["last_status"] == "failed" and "unreachable" in source["last_error"]
+    assert source["last_status"] == "failed" and "could not be fetched" in source["last_error"]
     assert [c["full_name"] for c in (await alice.get("/api/contacts")).json()["items"]] == [
         "Kept Person"
     ]
