@@ -6,6 +6,7 @@ import datetime as dt
 
 from api import db
 from api.schemas import HealthOut
+from api.store import sources as store_sources
 
 
 async def health_report(now: dt.datetime) -> HealthOut:
@@ -31,29 +32,20 @@ async def health_report(now: dt.datetime) -> HealthOut:
 async def nightly_status(now: dt.datetime, user_id: int | None = None) -> dict[str, object]:
     """The last nightly run (any user for /health, one user for the API); it says so loudly
     when a run failed in the last day or the job is overdue."""
-    from api.db.tables import NightlyRun
-
-    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
-    row = (
-        await NightlyRun.select().where(mine).order_by(NightlyRun.id, ascending=False).first().run()
-    )
-    if row is None:
+    latest = await store_sources.latest_nightly(user_id)
+    if latest is None:
         return {"last_run": None, "status": "never run", "alert": None}
-    since = now - dt.timedelta(days=1)
-    failed = (
-        await NightlyRun.count()
-        .where(mine & (NightlyRun.status == "failed") & (NightlyRun.started_at > since))
-        .run()
-    )
-    overdue = row["started_at"] < now - dt.timedelta(hours=26)
+    started_at, status = latest
+    failed = await store_sources.failed_nightly_since(user_id, now - dt.timedelta(days=1))
+    overdue = started_at < now - dt.timedelta(hours=26)
     alert = None
     if failed:
         alert = "a nightly run failed in the last day"
     elif overdue:
         alert = "the nightly job is overdue (last run over 26 hours ago)"
     return {
-        "last_run": row["started_at"].isoformat(),
-        "status": row["status"],
+        "last_run": started_at.isoformat(),
+        "status": status,
         "failed_last_day": int(failed),
         "overdue": overdue,
         "alert": alert,

@@ -156,3 +156,26 @@ async def nightly_ran_since(user_id: int, since: dt.datetime) -> bool:
 async def nightly_user_ids() -> list[int]:
     """Every account, for the nightly loop to consider."""
     return [int(r["id"]) for r in await User.select(User.id).run()]
+
+
+async def latest_nightly(user_id: int | None) -> tuple[dt.datetime, str] | None:
+    """(started_at, status) of the newest nightly run: of one user, or of any user when None."""
+    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
+    row = (
+        await NightlyRun.select(NightlyRun.started_at, NightlyRun.status)
+        .where(mine)
+        .order_by(NightlyRun.id, ascending=False)
+        .first()
+        .run()
+    )
+    return None if row is None else (row["started_at"], str(row["status"]))
+
+
+async def failed_nightly_since(user_id: int | None, since: dt.datetime) -> int:
+    """How many nightly runs (of one user, or of anyone) failed after `since`."""
+    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
+    return int(
+        await NightlyRun.count()
+        .where(mine & (NightlyRun.status == "failed") & (NightlyRun.started_at > since))
+        .run()
+    )
