@@ -18,8 +18,8 @@ from bench.gen import KINDS, add_contacts, bulk_interactions_sqlite, circle_ids,
 from bench.gen import pick_circles as circles_for
 from bench.results import Figure, Goal
 
-# refresh_user's helpers (module globals, so they can be timed from outside).
-PHASES = ("_events", "assess_contact", "schedule_item", "schedule", "_persist_plan")
+# refresh_user is load -> plan -> save: the pure plan and the save are module globals, timed from outside.
+PHASES = ("plan_reminders", "_save")
 SELECT_EVENTS = (
     "SELECT id, contact, kind, at, attendee_count, direction, until, created_at "
     'FROM interaction WHERE "user" = {}'
