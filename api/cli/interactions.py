@@ -22,7 +22,7 @@ def register(sub: Subparsers) -> None:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from api.services.directory import find_contact
+    from api.services.contacts import find_contact
     from api.services.interactions import NewInteraction, record_interaction, when
 
     async def work() -> str:

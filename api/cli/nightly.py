@@ -20,9 +20,8 @@ def register(sub: Subparsers) -> None:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from api.services.directory import list_user_ids
     from api.services.nightly import run_user
-    from api.services.users import get_user
+    from api.services.users import list_users
 
     now = clock_for(args.today)()
     settings = load_settings()
@@ -31,7 +30,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         if args.user:
             users = [await account(args.user)]
         else:
-            users = [await get_user(user_id) for user_id in await list_user_ids()]
+            users = await list_users()
         return [(u.email, await run_user(u, now, settings)) for u in users]
 
     failed = False
