@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
-from api.services.contacts import ContactInfo, get_contact
+from api.schemas import SuggestionOut
+from api.services.contacts import get_contact
 from api.services.strength import refresh_contact
 from api.services.users import UserInfo
 from api.store import merges as store
 from api.store.book import load_existing
 from api.store.merges import SuggestionRow
 from pipeline.identity.merge import merge_contacts, merge_suggestions
-
-
-@dataclass(frozen=True)
-class SuggestionInfo:
-    id: int
-    score: int
-    reason: str
-    a: ContactInfo
-    b: ContactInfo
 
 
 async def refresh_suggestions(user_id: int, now: dt.datetime) -> int:
@@ -34,13 +25,13 @@ async def refresh_suggestions(user_id: int, now: dt.datetime) -> int:
     return len(found)
 
 
-async def list_suggestions(user_id: int) -> list[SuggestionInfo]:
+async def list_suggestions(user_id: int) -> list[SuggestionOut]:
     out = []
     for r in await store.open_suggestions(user_id):
         a = await get_contact(user_id, r.contact_a)
         b = await get_contact(user_id, r.contact_b)
         if not a.archived and not b.archived:
-            out.append(SuggestionInfo(r.id, r.score, r.reason, a, b))
+            out.append(SuggestionOut(r.id, r.score, r.reason, a, b))
     return out
 
 
