@@ -11,7 +11,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from api.db import engine
+from api.db import engine, query_count
 
 
 def _connection() -> tuple[str, Any]:
@@ -35,6 +35,7 @@ async def insert_many(
     if not rows:
         return
     kind, conn = _connection()
+    query_count.record()
     names = ", ".join(f'"{c}"' for c in columns)
     if kind == "postgres":
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
@@ -52,6 +53,7 @@ async def update_many(
     if not rows:
         return
     kind, conn = _connection()
+    query_count.record()
     if kind == "postgres":
         sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(columns, start=1))
         where = f"${len(columns) + 1}"
@@ -67,6 +69,7 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per
     row is the cost; values come back as the driver returns them."""
     kind, conn = _connection()
+    query_count.record()
     if kind == "postgres":
         n = 0
 
