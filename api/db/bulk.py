@@ -35,7 +35,6 @@ async def insert_many(
     if not rows:
         return
     kind, conn = _connection()
-    query_count.record()
     names = ", ".join(f'"{c}"' for c in columns)
     if kind == "postgres":
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
@@ -43,6 +42,7 @@ async def insert_many(
         marks = ", ".join("?" for _ in columns)
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
+    query_count.record(sql)
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
@@ -53,7 +53,6 @@ async def update_many(
     if not rows:
         return
     kind, conn = _connection()
-    query_count.record()
     if kind == "postgres":
         sets = ", ".join(f'"{c}" = ${i}' for i, c in enumerate(columns, start=1))
         where = f"${len(columns) + 1}"
@@ -61,6 +60,7 @@ async def update_many(
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         where = "?"
     sql = f"UPDATE {table._meta.tablename} SET {sets} WHERE id = {where}"
+    query_count.record(sql)
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
@@ -69,7 +69,7 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per
     row is the cost; values come back as the driver returns them."""
     kind, conn = _connection()
-    query_count.record()
+    query_count.record(sql)
     if kind == "postgres":
         n = 0
 

@@ -17,11 +17,11 @@ class CountingPostgresEngine(PostgresEngine):
     """Piccolo's PostgreSQL engine (asyncpg pool), counting statements for the query-count tests."""
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
-        query_count.record()
+        query_count.record(str(querystring))
         return await super().run_querystring(querystring, in_pool)
 
     async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
-        query_count.record()
+        query_count.record(ddl)
         return await super().run_ddl(ddl, in_pool)
 
 

@@ -14,7 +14,11 @@ from contextlib import contextmanager
 
 class Counter:
     def __init__(self) -> None:
-        self.count = 0
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
 
 
 _current: contextvars.ContextVar[Counter | None] = contextvars.ContextVar(
@@ -22,10 +26,10 @@ _current: contextvars.ContextVar[Counter | None] = contextvars.ContextVar(
 )
 
 
-def record() -> None:
+def record(sql: str) -> None:
     counter = _current.get()
     if counter is not None:
-        counter.count += 1
+        counter.statements.append(sql)
 
 
 @contextmanager

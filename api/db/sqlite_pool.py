@@ -191,7 +191,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def _execute(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
         """One statement, one hop to the connection's thread (execute and fetch together)."""
-        query_count.record()
+        query_count.record(sql)
         rows: Any
         tx = self.current_transaction.get()
         if tx is not None:
