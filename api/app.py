@@ -24,6 +24,8 @@ from api.db.session_store import DatabaseStore
 from api.errors import ServiceError
 from api.routes import ROUTES
 from api.security import ImportThrottle, LoginThrottle
+from api.services.health import health_report
+from api.services.health_state import HealthState
 from api.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -132,6 +134,7 @@ def create_app(
     db.configure(settings)
     outbound.configure(outbound.policy_from(settings))
     run_scheduler = settings.run_scheduler if start_scheduler is None else start_scheduler
+    health = HealthState(health_report)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -149,6 +152,7 @@ def create_app(
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            await health.close()
             await db.close_pool()
 
     handlers: list[Any] = list(ROUTES)
@@ -176,6 +180,7 @@ def create_app(
                 ),
                 "import_throttle": ImportThrottle(settings.imports_per_hour),
                 "feed_cache": {},
+                "health": health,
             }
         ),
         on_app_init=[session_auth(settings.secure_cookies).on_app_init],

@@ -14,6 +14,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
 from api.db.engines import build_engine
+from api.db.sqlite_pool import PooledSQLiteEngine
 from api.settings import Settings
 
 os.environ.setdefault("PICCOLO_CONF", "api.db.piccolo_conf")
@@ -101,6 +102,8 @@ async def close_pool() -> None:
     db = engine()
     if db.engine_type == "postgres":
         await db.close_connection_pool()  # type: ignore[no-untyped-call]
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close()
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-from api.db import engine
+from api.db import engine, query_count
 
 
 def _connection() -> tuple[str, Any]:
@@ -42,6 +42,7 @@ async def insert_many(
         marks = ", ".join("?" for _ in columns)
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
+    query_count.record(sql)
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
@@ -59,6 +60,7 @@ async def update_many(
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         where = "?"
     sql = f"UPDATE {table._meta.tablename} SET {sets} WHERE id = {where}"
+    query_count.record(sql)
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
@@ -67,6 +69,7 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per
     row is the cost; values come back as the driver returns them."""
     kind, conn = _connection()
+    query_count.record(sql)
     if kind == "postgres":
         n = 0
 
