@@ -11,7 +11,7 @@ class ErrorOut(msgspec.Struct):
     error: str
 
 
-class LoginIn(msgspec.Struct):
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str
     password: str
 
@@ -29,7 +29,7 @@ class MeOut(msgspec.Struct):
     own_emails: list[str]
 
 
-class SettingsPatch(msgspec.Struct, omit_defaults=True):
+class SettingsPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     timezone: str | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET
     per_day_cap: int | msgspec.UnsetType = msgspec.UNSET
@@ -80,7 +80,7 @@ class ContactPage(msgspec.Struct):
     offset: int
 
 
-class ContactIn(msgspec.Struct, omit_defaults=True):
+class ContactIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     full_name: str
     given_name: str | None = None
     family_name: str | None = None
@@ -98,7 +98,7 @@ class ContactIn(msgspec.Struct, omit_defaults=True):
     kin: bool = False
 
 
-class ContactPatch(msgspec.Struct, omit_defaults=True):
+class ContactPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     full_name: str | msgspec.UnsetType = msgspec.UNSET
     given_name: str | msgspec.UnsetType | None = msgspec.UNSET
     family_name: str | msgspec.UnsetType | None = msgspec.UNSET
@@ -127,7 +127,7 @@ class CircleOut(msgspec.Struct):
     contact_count: int
 
 
-class CirclePatch(msgspec.Struct, omit_defaults=True):
+class CirclePatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     name: str | msgspec.UnsetType = msgspec.UNSET
     cadence_days: int | msgspec.UnsetType = msgspec.UNSET
     kin: bool | msgspec.UnsetType = msgspec.UNSET
@@ -151,7 +151,7 @@ def changes_of(struct: msgspec.Struct) -> dict[str, object]:
     }
 
 
-class FollowUpIn(msgspec.Struct):
+class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
     what: str
     due_on: dt.date
 
@@ -165,7 +165,7 @@ class FollowUpOut(msgspec.Struct):
     done: bool
 
 
-class InteractionIn(msgspec.Struct, omit_defaults=True):
+class InteractionIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str
     idempotency_key: str | None = None
     at: dt.datetime | None = None
@@ -242,7 +242,7 @@ class TodayOut(msgspec.Struct):
     follow_ups: list[FollowUpOut]
 
 
-class SnoozeIn(msgspec.Struct, omit_defaults=True):
+class SnoozeIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     until: dt.date | None = None
     by: str | None = None
 
@@ -284,7 +284,7 @@ class FeedOut(msgspec.Struct):
     last_user_agent: str | None
 
 
-class DoneIn(msgspec.Struct, omit_defaults=True):
+class DoneIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str = "message"
     idempotency_key: str | None = None
 
@@ -297,7 +297,7 @@ class SuggestionOut(msgspec.Struct):
     b: ContactOut
 
 
-class MergeIn(msgspec.Struct):
+class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
     keep_id: int
 
 
@@ -306,7 +306,7 @@ class MergedOut(msgspec.Struct):
     undo_id: int
 
 
-class SourceIn(msgspec.Struct, omit_defaults=True):
+class SourceIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str
     location: str
     format: str = "auto"
