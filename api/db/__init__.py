@@ -114,3 +114,16 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """A consistent read without the write lock (SQLite: DEFERRED, so other writers go on);
+    for the bulk reads (`api.db.bulk.fetch_tuples`) made before a write transaction opens."""
+    db = engine()
+    if db.engine_type == "sqlite":
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+    else:
+        async with db.transaction():
+            yield
