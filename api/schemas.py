@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
+
+from pipeline.limits import (
+    CIRCLE_NAME_MAX,
+    EMAIL_MAX,
+    FIELD_MAX,
+    LABEL_MAX,
+    PHONE_MAX,
+    TIMEZONE_MAX,
+)
+
+# Lengths (issue 12): one limit per field on both engines, checked as the body is decoded, so a
+# longer value is a 400 naming the field and its limit. Value ranges are checked elsewhere.
+FullName = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["full_name"])]
+PartName = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["given_name"])]
+OrgText = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["organization"])]
+Email = Annotated[str, msgspec.Meta(max_length=EMAIL_MAX)]
+Phone = Annotated[str, msgspec.Meta(max_length=PHONE_MAX)]
+CircleName = Annotated[str, msgspec.Meta(max_length=CIRCLE_NAME_MAX)]
+Label = Annotated[str, msgspec.Meta(max_length=LABEL_MAX)]
+TimeZoneName = Annotated[str, msgspec.Meta(max_length=TIMEZONE_MAX)]
 
 
 class ErrorOut(msgspec.Struct):
@@ -30,14 +51,14 @@ class MeOut(msgspec.Struct):
 
 
 class SettingsPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    timezone: str | msgspec.UnsetType = msgspec.UNSET
+    timezone: TimeZoneName | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET
     per_day_cap: int | msgspec.UnsetType = msgspec.UNSET
     per_week_cap: int | msgspec.UnsetType = msgspec.UNSET
     weekday_factors: list[float] | msgspec.UnsetType = msgspec.UNSET
     alarm_hour: int | msgspec.UnsetType | None = msgspec.UNSET
     nightly_hour: int | msgspec.UnsetType = msgspec.UNSET
-    own_emails: list[str] | msgspec.UnsetType = msgspec.UNSET
+    own_emails: list[Email] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ContactOut(msgspec.Struct):
@@ -81,16 +102,16 @@ class ContactPage(msgspec.Struct):
 
 
 class ContactIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    full_name: str
-    given_name: str | None = None
-    family_name: str | None = None
-    nickname: str | None = None
-    organization: str | None = None
-    title: str | None = None
+    full_name: FullName
+    given_name: PartName | None = None
+    family_name: PartName | None = None
+    nickname: PartName | None = None
+    organization: OrgText | None = None
+    title: OrgText | None = None
     birthday: str | None = None
     note: str | None = None
-    emails: list[str] = []
-    phones: list[str] = []
+    emails: list[Email] = []
+    phones: list[Phone] = []
     urls: list[str] = []
     groups: list[str] = []
     circle_id: int | None = None
@@ -99,16 +120,16 @@ class ContactIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
 
 
 class ContactPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    full_name: str | msgspec.UnsetType = msgspec.UNSET
-    given_name: str | msgspec.UnsetType | None = msgspec.UNSET
-    family_name: str | msgspec.UnsetType | None = msgspec.UNSET
-    nickname: str | msgspec.UnsetType | None = msgspec.UNSET
-    organization: str | msgspec.UnsetType | None = msgspec.UNSET
-    title: str | msgspec.UnsetType | None = msgspec.UNSET
+    full_name: FullName | msgspec.UnsetType = msgspec.UNSET
+    given_name: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    family_name: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    nickname: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    organization: OrgText | msgspec.UnsetType | None = msgspec.UNSET
+    title: OrgText | msgspec.UnsetType | None = msgspec.UNSET
     birthday: str | msgspec.UnsetType | None = msgspec.UNSET
     note: str | msgspec.UnsetType | None = msgspec.UNSET
-    emails: list[str] | msgspec.UnsetType = msgspec.UNSET
-    phones: list[str] | msgspec.UnsetType = msgspec.UNSET
+    emails: list[Email] | msgspec.UnsetType = msgspec.UNSET
+    phones: list[Phone] | msgspec.UnsetType = msgspec.UNSET
     urls: list[str] | msgspec.UnsetType = msgspec.UNSET
     groups: list[str] | msgspec.UnsetType = msgspec.UNSET
     circle_id: int | msgspec.UnsetType | None = msgspec.UNSET
@@ -128,7 +149,7 @@ class CircleOut(msgspec.Struct):
 
 
 class CirclePatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    name: str | msgspec.UnsetType = msgspec.UNSET
+    name: CircleName | msgspec.UnsetType = msgspec.UNSET
     cadence_days: int | msgspec.UnsetType = msgspec.UNSET
     kin: bool | msgspec.UnsetType = msgspec.UNSET
 
@@ -310,7 +331,7 @@ class SourceIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str
     location: str
     format: str = "auto"
-    label: str = ""
+    label: Label = ""
 
 
 class SourceOut(msgspec.Struct):

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
+from piccolo.columns import Varchar
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
@@ -127,3 +128,15 @@ async def read_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+def fit(column: Varchar, text: str) -> str:
+    """Display text (a file name, a suggestion's reason) cut to its varchar column, marked with an
+    ellipsis: PostgreSQL refuses a longer value where SQLite would keep it (issue 12)."""
+    limit = column.length
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fits(column: Varchar, text: str | None) -> bool:
+    """Whether `text` fits its varchar column as it is (None always does)."""
+    return text is None or column.length is None or len(text) <= column.length

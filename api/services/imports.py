@@ -23,6 +23,7 @@ from api.store.imports import Progress, execute_writes
 from pipeline.formats.dispatch import parse_export
 from pipeline.identity.match import ImportPlan, plan_import
 from pipeline.identity.writes import ImportWrites, Ref, writes_of
+from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
 
 __all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_existing"]
@@ -30,6 +31,7 @@ __all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_ex
 # Merge suggestions right after a small import (the user is looking); after a bulk import they
 # are left to the nightly job, which runs them over the whole address book anyway.
 SUGGEST_AFTER_IMPORT_MAX = 2_000
+SOURCE_NAME_MAX = 120  # of contact.source's 200; the namespace starts every uid key
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
 Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
@@ -44,7 +46,9 @@ def source_name(fmt: str, filename: str, import_source_id: int | None) -> str:
     if import_source_id is not None:
         return f"source:{import_source_id}"
     family = "vcard" if fmt.startswith("vcard") else fmt
-    return f"file:{family}:{PurePath(filename).name.casefold()}"
+    # A long name is shortened with a hash of all of it: the namespace fits contact.source and
+    # leaves room in contact_key.value, and two long names never share one.
+    return bounded_key(f"file:{family}:", PurePath(filename).name.casefold(), SOURCE_NAME_MAX)
 
 
 def _connected_at(record: ContactRecord) -> dt.datetime | None:
@@ -198,6 +202,8 @@ async def import_file(
         )
     except UnreadableFile as exc:
         return await _finish(run_id, "failed", None, {}, [], f"{filename}: {exc}", now)
+    result.contacts, clipped = clip_records(result.contacts)
+    result.issues.extend(clipped)
     try:
         if result.interactions is not None:
             async with write_transaction():
