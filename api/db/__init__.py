@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
+from piccolo.columns import Varchar
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
@@ -117,3 +118,28 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """A consistent read without the write lock (SQLite: DEFERRED, so other writers go on);
+    for the bulk reads (`api.db.bulk.fetch_tuples`) made before a write transaction opens."""
+    db = engine()
+    if db.engine_type == "sqlite":
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+def fit(column: Varchar, text: str) -> str:
+    """Display text (a file name, a suggestion's reason) cut to its varchar column, marked with an
+    ellipsis: PostgreSQL refuses a longer value where SQLite would keep it (issue 12)."""
+    limit = column.length
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fits(column: Varchar, text: str | None) -> bool:
+    """Whether `text` fits its varchar column as it is (None always does)."""
+    return text is None or column.length is None or len(text) <= column.length

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.db import fits
 from api.db.tables import ImportSource, NightlyRun, User
 from api.jsonutil import dump
 from api.schemas import SourceOut
@@ -113,7 +114,12 @@ async def record_source_run(
         ImportSource.last_error: error,
     }
     if validators is not None:
-        values[ImportSource.etag], values[ImportSource.last_modified] = validators
+        # A validator too long for its column is not kept (a cut one would never match).
+        etag, modified = validators
+        values[ImportSource.etag] = etag if fits(ImportSource.etag, etag) else None
+        values[ImportSource.last_modified] = (
+            modified if fits(ImportSource.last_modified, modified) else None
+        )
     if fingerprint is not None:
         values[ImportSource.last_fingerprint] = fingerprint
     await ImportSource.update(values).where(ImportSource.id == source_id).run()
