@@ -114,3 +114,22 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+@asynccontextmanager
+async def short_lock_transaction(timeout_ms: int = 200) -> AsyncIterator[None]:
+    """A transaction for best-effort writes that must not queue behind another writer: it
+    raises (SQLite "database is locked", PostgreSQL LockNotAvailableError) once its lock could
+    not be had within `timeout_ms`. On SQLite the transaction is DEFERRED so that the busy
+    timeout, set on this transaction's own connection (Piccolo opens one per transaction), is in
+    force when the first write asks for the lock; on PostgreSQL `SET LOCAL` ends with it."""
+    db = engine()
+    ms = int(timeout_ms)
+    if db.engine_type == "sqlite":
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            await db.run_ddl(f"PRAGMA busy_timeout = {ms}")
+            yield
+    else:
+        async with db.transaction():
+            await db.run_ddl(f"SET LOCAL lock_timeout = '{ms}ms'")
+            yield
