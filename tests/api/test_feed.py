@@ -237,3 +237,17 @@ async def test_the_feed_answers_while_another_connection_holds_the_write_lock(
     await client.get(path, headers={"user-agent": "Google-Calendar-Importer"})
     info = (await alice.get("/api/feed")).json()
     assert info["last_user_agent"] == "Google-Calendar-Importer" and info["last_fetched_at"]
+
+
+async def test_renaming_a_circle_changes_the_served_feed(alice, client, clock):
+    await _due_contact(alice, clock, "Ann Lee")
+    path = _path((await alice.get("/api/feed")).json()["https_url"])
+    first = await client.get(path)
+    assert "Close" in _events(first.content)["Reconnect with Ann Lee"]["DESCRIPTION"]
+    close = next(c for c in (await alice.get("/api/circles")).json() if c["name"] == "Close")
+    r = await alice.patch(f"/api/circles/{close['id']}", json={"name": "Besties"})
+    assert r.status_code == 200
+    again = await client.get(path, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 200, "the cached feed still showed the old circle name"
+    description = str(_events(again.content)["Reconnect with Ann Lee"]["DESCRIPTION"])
+    assert "Besties" in description and "Close" not in description
