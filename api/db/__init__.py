@@ -143,3 +143,29 @@ def fit(column: Varchar, text: str) -> str:
 def fits(column: Varchar, text: str | None) -> bool:
     """Whether `text` fits its varchar column as it is (None always does)."""
     return text is None or column.length is None or len(text) <= column.length
+
+
+@asynccontextmanager
+async def short_lock_transaction(timeout_ms: int = 200) -> AsyncIterator[None]:
+    """A transaction for best-effort writes that must not queue behind another writer: it
+    raises (`WriterBusy`, SQLite "database is locked", PostgreSQL LockNotAvailableError) once
+    its lock could not be had within `timeout_ms`.
+
+    SQLite: the pooled engine pins every transaction to this process's one writer connection, so
+    a writer of this process (an import) is waited for on the pool's lock, bounded here; a writer
+    of another process on `busy_timeout`, lowered for this transaction only and put back after,
+    because the connection outlives it. PostgreSQL: `SET LOCAL` ends with the transaction."""
+    db = engine()
+    ms = int(timeout_ms)
+    if db.engine_type == "sqlite":
+        assert isinstance(db, PooledSQLiteEngine)
+        async with db.bounded_transaction(ms / 1000):
+            await db.run_ddl(f"PRAGMA busy_timeout = {ms}")
+            try:
+                yield
+            finally:
+                await db.run_ddl(f"PRAGMA busy_timeout = {db.busy_ms}")
+    else:
+        async with db.transaction():
+            await db.run_ddl(f"SET LOCAL lock_timeout = '{ms}ms'")
+            yield

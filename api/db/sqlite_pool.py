@@ -47,6 +47,11 @@ from api.db import query_count
 READERS = 3
 
 
+class WriterBusy(sqlite3.OperationalError):
+    """A bounded transaction could not have this process's writer in time (another writer of
+    this process holds it). A subclass of the error SQLite itself gives for a busy lock."""
+
+
 async def _open(kwargs: dict[str, Any], busy_ms: int) -> aiosqlite.Connection:
     conn = aiosqlite.connect(**kwargs)
     # The worker thread must not keep the process alive if a loop ends without close().
@@ -77,7 +82,10 @@ class _LoopPool:
 
 
 class PooledTransaction(SQLiteTransaction):
-    """A Piccolo transaction on the pool's writer: the write lock is held until it ends."""
+    """A Piccolo transaction on the pool's writer: the write lock is held until it ends.
+    `lock_wait` (seconds) bounds the wait for the lock; None waits as long as it takes."""
+
+    lock_wait: float | None = None
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
@@ -95,7 +103,13 @@ class PooledTransaction(SQLiteTransaction):
     async def get_connection(self) -> aiosqlite.Connection:
         engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
         pool = engine._pool()
-        await pool.write_lock.acquire()
+        if self.lock_wait is None:
+            await pool.write_lock.acquire()
+        else:
+            try:
+                await asyncio.wait_for(pool.write_lock.acquire(), self.lock_wait)
+            except TimeoutError:
+                raise WriterBusy("another writer of this process holds the write lock") from None
         try:
             return await engine._writer(pool)
         except BaseException:
@@ -123,6 +137,9 @@ class PooledSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, *, timeout: float = 60, **kwargs: Any) -> None:
         super().__init__(path=path, timeout=timeout, check_same_thread=False, **kwargs)
         self._busy_ms = int(timeout * 1000)
+        self.busy_ms = (
+            self._busy_ms
+        )  # what `busy_timeout` is put back to after a bounded transaction
         self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
 
     # -- the pool ------------------------------------------------------------------------------
@@ -188,6 +205,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         return PooledTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+    def bounded_transaction(self, lock_wait: float) -> SQLiteTransaction:
+        """A DEFERRED transaction that waits at most `lock_wait` s for this process's writer."""
+        tx = PooledTransaction(engine=self, transaction_type=TransactionType.deferred)
+        tx.lock_wait = lock_wait
+        return tx
 
     async def _execute(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
         """One statement, one hop to the connection's thread (execute and fetch together)."""

@@ -193,15 +193,6 @@ async def update(contact_id: int, values: Mapping[str, Any]) -> None:
     await Contact.update(_values(values)).where(Contact.id == contact_id).run()
 
 
-async def touch_circle_members(circle_id: int) -> None:
-    """Rewrite updated_at as it is: enough to change the feed's fingerprint (its aggregates)."""
-    await (
-        Contact.update({Contact.updated_at: Contact.updated_at})
-        .where(Contact.circle == circle_id)
-        .run()
-    )
-
-
 async def sync_keys(user_id: int, contact_id: int, emails: list[str], phones: list[str]) -> None:
     """Email and phone keys follow the contact's lists; a key another contact holds is left there."""
     await (
