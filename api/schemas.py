@@ -52,6 +52,15 @@ class SetupStatusOut(msgspec.Struct):
     code_valid: bool
 
 
+class GuideOut(msgspec.Struct):
+    """The three first steps on Today: import, circles, a subscribed calendar."""
+
+    contacts: int
+    in_circle: int
+    feed_fetched: bool
+    done: bool
+
+
 class SettingsPatch(msgspec.Struct, omit_defaults=True):
     timezone: str | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET

@@ -26,6 +26,7 @@ ROUTES: list[Any] = [
     setup.session_probe,
     setup.setup_status,
     setup.setup,
+    setup.guide,
     contacts.list_contacts,
     contacts.create_contact,
     contacts.get_contact,

@@ -16,8 +16,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, JSONBody
 
 from api.auth import ROTATE_KEY, retrieve_user
-from api.routes.deps import settings
-from api.schemas import MeOut, SessionOut, SetupIn, SetupStatusOut
+from api.routes.deps import current_user, settings
+from api.schemas import GuideOut, MeOut, SessionOut, SetupIn, SetupStatusOut
 from api.services import setup as first_run
 
 
@@ -73,3 +73,8 @@ async def setup(data: JSONBody[SetupIn], request: Request[Any, Any, Any]) -> MeO
     request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
     request.set_session({"user_id": user.id})
     return user
+
+
+@get("/api/guide")
+async def guide(request: Request[Any, Any, Any]) -> GuideOut:
+    return await first_run.guide_progress(current_user(request).id)

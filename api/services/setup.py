@@ -7,12 +7,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.errors import BadRequest, Conflict, Forbidden
-from api.schemas import SetupStatusOut
+from api.schemas import GuideOut, SetupStatusOut
 from api.security import tokens_equal
 from api.services import users
 from api.services.users import UserInfo
 from api.settings import Settings
-from api.store import setup_code
+from api.store import guide, setup_code
 
 WRONG_CODE = (
     "this setup link is not the current one: use the link `kith serve` printed, "
@@ -82,3 +82,14 @@ async def create_first_account(
     )
     setup_code.discard(settings.data_dir)
     return user
+
+
+async def guide_progress(user_id: int) -> GuideOut:
+    """Where a new account stands on the three first steps (DESIGN.md section 10)."""
+    contacts, placed, fetched = await guide.progress(user_id)
+    return GuideOut(
+        contacts=contacts,
+        in_circle=placed,
+        feed_fetched=fetched,
+        done=contacts > 0 and placed > 0 and fetched,
+    )

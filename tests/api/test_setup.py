@@ -142,3 +142,24 @@ async def test_the_session_probe_answers_200_signed_in_or_not(app, client, code)
     await client.post("/api/auth/setup", json={**FORM, "code": code})
     r = await client.get("/api/auth/session")
     assert r.json()["signed_in"] is True and r.json()["user"]["email"] == "first@example.com"
+
+
+async def test_the_guide_ticks_import_circles_and_a_fetched_feed_in_turn(app, alice):
+    async def guide() -> dict[str, Any]:
+        r = await alice.get("/api/guide")
+        assert r.status_code == 200
+        return dict(r.json())
+
+    assert await guide() == {"contacts": 0, "in_circle": 0, "feed_fetched": False, "done": False}
+    contact = (await alice.post("/api/contacts", json={"full_name": "Ann Lee"})).json()
+    assert (await guide())["contacts"] == 1
+    circle = (await alice.get("/api/circles")).json()[0]["id"]
+    await alice.patch(f"/api/contacts/{contact['id']}", json={"circle_id": circle})
+    assert await guide() == {"contacts": 1, "in_circle": 1, "feed_fetched": False, "done": False}
+    feed = (await alice.get("/api/feed")).json()
+    assert (await guide())["feed_fetched"] is False, "showing the link is not subscribing"
+    path = "/" + feed["https_url"].split("/", 3)[3]
+    assert (await alice.get(path)).status_code == 200
+    assert await guide() == {"contacts": 1, "in_circle": 1, "feed_fetched": True, "done": True}
+    await alice.post("/api/feed/rotate")
+    assert (await guide())["done"] is False, "a new link must be subscribed again"
