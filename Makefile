@@ -10,11 +10,14 @@ STAMP := .venv/.kith-installed
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml uv.lock
+$(STAMP): pyproject.toml uv.lock tests/feedcheck/package-lock.json tests/e2e/axe/package-lock.json
 	@test -x .tools/bin/uv || (python3 -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)")
 	.tools/bin/uv sync --frozen
 	@if command -v npm >/dev/null 2>&1 && [ -f tests/feedcheck/package-lock.json ]; then \
 		(cd tests/feedcheck && npm ci --no-audit --no-fund --silent) || echo "npm ci failed: the ical.js feed check will be skipped"; \
+	fi
+	@if command -v npm >/dev/null 2>&1 && [ -f tests/e2e/axe/package-lock.json ]; then \
+		(cd tests/e2e/axe && npm ci --no-audit --no-fund --silent) || echo "npm ci failed: the axe-core checks of the browser tests will be skipped"; \
 	fi
 	@touch $(STAMP)
 
@@ -59,5 +62,5 @@ check-import: install ## check `kith import --dry-run --json` against the shared
 	../shared/tools/check-import
 
 clean: ## remove the virtualenv, caches and test output (keeps data/)
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis test-results bench/results.json tests/feedcheck/node_modules
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis test-results bench/results.json tests/feedcheck/node_modules tests/e2e/axe/node_modules tests/audit/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

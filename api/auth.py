@@ -72,7 +72,8 @@ PUBLIC_PATHS = [
     r"^/schema",
     r"^/feed/",
     r"^/api/auth/login$",
-    r"^/api/auth/setup",
+    r"^/api/auth/setup$",
+    r"^/api/auth/session$",
     r"^/(sw\.js|manifest\.webmanifest|offline\.html|index\.html|favicon\.ico|robots\.txt)$",
     r"^/(css|js|icons|img)/",
 ]

@@ -50,6 +50,38 @@ class MeOut(msgspec.Struct):
     own_emails: list[str]
 
 
+class SessionOut(msgspec.Struct):
+    """The page's first question: who is signed in (always 200, so no console error)."""
+
+    signed_in: bool
+    user: MeOut | None = None
+
+
+class SetupIn(msgspec.Struct, forbid_unknown_fields=True):
+    # Every field has a default so a missing code is the 403 it should be, not a 400.
+    code: str = ""
+    email: str = ""
+    password: str = ""
+    timezone: str = "UTC"
+    region: str = ""
+
+
+class SetupStatusOut(msgspec.Struct):
+    """`open` while no account exists; `code_valid` says whether the link's code is the one."""
+
+    open: bool
+    code_valid: bool
+
+
+class GuideOut(msgspec.Struct):
+    """The three first steps on Today: import, circles, a subscribed calendar."""
+
+    contacts: int
+    in_circle: int
+    feed_fetched: bool
+    done: bool
+
+
 class SettingsPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     timezone: TimeZoneName | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET

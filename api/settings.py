@@ -90,7 +90,7 @@ class Settings:
         """A missing secret key is generated once and kept under the data folder, never hard-coded."""
         if self.secret_key:
             return self
-        return replace(self, secret_key=_shared_secret(self.data_dir / "secret_key"))
+        return replace(self, secret_key=shared_secret(self.data_dir / "secret_key"))
 
     def folder_roots(self, user_id: int) -> list[Path]:
         """Where a user's folder sources may point: never another user's files."""
@@ -111,8 +111,8 @@ def env_password(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("KITH_PASSWORD") or None
 
 
-def _shared_secret(path: Path) -> str:
-    """The key in `path`, created on first use. Several processes may start at once on a fresh
+def shared_secret(path: Path) -> str:
+    """The key in `path`, created on first use (the secret key; the first-run setup code). Several processes may start at once on a fresh
     data folder (`kith serve --workers 4`): each writes a candidate to its own temporary file and
     `os.link`s it into place, which fails with FileExistsError for all but the first; the losers
     read the winner's key. The link makes the file appear complete (an O_EXCL create would let a

@@ -2,7 +2,7 @@
 // VERSION changes with every change under web/ (tests/api/test_web_assets.py checks it against a
 // hash of the shell), so an update installs new caches and the page offers "Reload".
 
-const VERSION = "2aa7f2f6";
+const VERSION = "56ca760e";
 const SHELL_CACHE = `kith-shell-${VERSION}`;
 const DATA_CACHE = `kith-data-${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
@@ -29,6 +29,8 @@ const PRECACHE = [
   "/js/views/calendar.js",
   "/js/views/settings.js",
   "/js/views/signin.js",
+  "/js/views/setup.js",
+  "/js/views/guide.js",
   "/icons/favicon.png",
   "/icons/apple-touch-icon.png",
   "/icons/icon-192.png",

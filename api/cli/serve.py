@@ -60,11 +60,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _first_run_message(settings: Settings) -> str | None:
     """What `kith serve` prints while no account exists (DESIGN.md section 10), else None."""
-    from api.services.users import count_users
+    from api.services.setup import setup_link
 
-    if await count_users() > 0:
+    link = await setup_link(settings)
+    if link is None:
         return None
-    return "No account yet. Create the first one with:  .venv/bin/kith user add you@example.com"
+    return (
+        f"No account yet. Create the first one in the browser:  {link}\n"
+        "(this one-time link also comes from `kith setup-link`; "
+        "or run .venv/bin/kith user add you@example.com)"
+    )
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -24,6 +24,10 @@ def register(sub: Subparsers) -> None:
     add.add_argument("--timezone", default="UTC")
     add.add_argument("--region", default=None, help="default: KITH_DEFAULT_REGION, else US")
     add.set_defaults(handler=cmd_user_add)
+    link = sub.add_parser(
+        "setup-link", help="print the one-time link that creates the first account in the browser"
+    )
+    link.set_defaults(handler=cmd_setup_link)
 
 
 def _password() -> str:
@@ -51,4 +55,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     print(
         f"created account {user.email} (time zone {user.timezone}); sign in at {settings.base_url}"
     )
+    return 0
+
+
+def cmd_setup_link(args: argparse.Namespace) -> int:
+    from api.services.setup import setup_link
+
+    settings = load_settings()
+    link = run_db(settings, lambda: setup_link(settings))
+    if link is None:
+        raise UserError(
+            f"an account already exists: sign in at {settings.base_url}; "
+            "more accounts come from `kith user add EMAIL`"
+        )
+    print(link)
     return 0

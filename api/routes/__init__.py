@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes import auth, circles, contacts, feed, health, imports, interactions, merges, web
+from api.routes import (
+    auth,
+    circles,
+    contacts,
+    feed,
+    health,
+    imports,
+    interactions,
+    merges,
+    setup,
+    web,
+)
 
 ROUTES: list[Any] = [
     health.health,
@@ -12,6 +23,10 @@ ROUTES: list[Any] = [
     auth.logout,
     auth.me,
     auth.update_settings,
+    setup.session_probe,
+    setup.setup_status,
+    setup.setup,
+    setup.guide,
     contacts.list_contacts,
     contacts.create_contact,
     contacts.get_contact,

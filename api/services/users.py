@@ -26,9 +26,12 @@ async def create_user(
     timezone: str = "UTC",
     region: str | None = None,
     default_region: str = DEFAULT_REGION,
+    only_if_first: bool = False,
 ) -> UserInfo:
     """A new account with the default circles. `region` (for phone numbers) falls back to the
-    caller's `default_region` (KITH_DEFAULT_REGION, wired by the callers that read Settings)."""
+    caller's `default_region` (KITH_DEFAULT_REGION, wired by the callers that read Settings).
+    `only_if_first`: Conflict unless no account exists (checked under a lock, so two first-run
+    forms sent at once make one account)."""
     address = normalize_email(email)
     if address is None:
         raise BadRequest(f"{email!r} is not an email address")
@@ -36,6 +39,10 @@ async def create_user(
     if problem:
         raise BadRequest(problem)
     async with write_transaction():
+        if only_if_first:
+            await store.lock_accounts()
+            if await store.count() > 0:
+                raise Conflict("an account already exists: sign in instead")
         if await store.email_taken(address):
             raise Conflict(f"an account for {address} already exists")
         user_id = await store.insert(

@@ -80,3 +80,12 @@ async def update(user_id: int, values: Mapping[str, Any]) -> None:
         User._meta.get_column_by_name(k): dump(v) if k in _LISTS else v for k, v in values.items()
     }
     await User.update(columns).where(User.id == user_id).run()
+
+
+async def lock_accounts() -> None:
+    """Inside a write transaction: hold off every other account creation until it ends, so a
+    "no account yet" check stays true until the insert. SQLite's IMMEDIATE transaction already
+    holds the one write lock; PostgreSQL needs the table lock (SHARE ROW EXCLUSIVE conflicts
+    with itself and with every insert)."""
+    if User._meta.db.engine_type == "postgres":
+        await User.raw("LOCK TABLE kith_user IN SHARE ROW EXCLUSIVE MODE").run()

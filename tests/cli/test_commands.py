@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,18 @@ def test_a_second_account_with_the_same_email_is_one_line_and_exit_1(kith: Kith)
     kith("user", "add", "me@example.com")
     done = kith("user", "add", "ME@example.com", code=1)
     assert done.err == "kith: an account for me@example.com already exists\n"
+
+
+def test_setup_link_is_stable_until_an_account_exists_then_one_line_and_exit_1(kith: Kith):
+    link = kith("setup-link").out.strip()
+    assert re.fullmatch(r"http://127\.0\.0\.1:8765/#/setup\?code=[A-Za-z0-9_-]{43,}", link)
+    assert kith("setup-link").out.strip() == link, "the code survives a restart"
+    kith("user", "add", "me@example.com")
+    done = kith("setup-link", code=1)
+    assert done.err == (
+        "kith: an account already exists: sign in at http://127.0.0.1:8765; "
+        "more accounts come from `kith user add EMAIL`\n"
+    )
 
 
 def test_import_prints_the_counts_and_a_second_run_changes_nothing(kith: Kith):

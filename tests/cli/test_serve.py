@@ -57,20 +57,31 @@ def server(port: int, tmp_path: Path) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def test_serve_prints_the_url_and_how_to_create_the_first_account(kith: Kith, port: int):
+def _first_lines(n: int) -> list[str]:
     with subprocess.Popen(
         [KITH, "serve"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         assert proc.stdout is not None
         try:
-            lines = [proc.stdout.readline() for _ in range(2)]
+            return [proc.stdout.readline() for _ in range(n)]
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_serve_prints_the_url_and_the_one_time_link_that_creates_the_first_account(
+    kith: Kith, port: int
+):
+    lines = _first_lines(3)
     assert lines[0].startswith(f"Kith is serving on http://127.0.0.1:{port}  (database: ")
-    assert lines[1] == (
-        "No account yet. Create the first one with:  .venv/bin/kith user add you@example.com\n"
+    link = kith("setup-link").out.strip()
+    assert link.startswith(f"http://127.0.0.1:{port}/#/setup?code=")
+    assert lines[1] == f"No account yet. Create the first one in the browser:  {link}\n"
+    assert lines[2] == (
+        "(this one-time link also comes from `kith setup-link`; "
+        "or run .venv/bin/kith user add you@example.com)\n"
     )
+    assert _first_lines(2)[1] == lines[1], "a restart prints the same link"
 
 
 def test_serve_on_a_port_in_use_is_one_clear_line_and_exit_1(kith: Kith, port: int):

@@ -253,7 +253,11 @@ class Session:
 
 
 def open_context(
-    playwright: Playwright, *, color_scheme: str = "light", viewport: dict[str, int] = PHONE
+    playwright: Playwright,
+    *,
+    color_scheme: str = "light",
+    viewport: dict[str, int] = PHONE,
+    timezone_id: str = "UTC",
 ) -> tuple[BrowserContext, str]:
     profile = tempfile.mkdtemp(prefix="kith-chromium-")
     context = playwright.chromium.launch_persistent_context(
@@ -268,7 +272,7 @@ def open_context(
         service_workers="allow",
         color_scheme=color_scheme,  # type: ignore[arg-type]
         locale="en-GB",
-        timezone_id="UTC",
+        timezone_id=timezone_id,
     )
     context.set_default_timeout(15000)
     # expect() has its own 5 s default: a condition wait, so a longer bound only matters on a slow

@@ -55,3 +55,42 @@ def assert_no_sideways_scroll(page):
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 360px"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_setup_page_and_the_guided_today_render_at_phone_size(playwright_driver, scheme):
+    """First run: "Create your account" from the link, then Today's three steps (one done)."""
+    import shutil
+
+    from tests.e2e.harness import SCREENSHOTS, Api, open_context, running_server
+    from tests.e2e.test_first_run import setup_link
+
+    with running_server() as server:
+        context, profile = open_context(
+            playwright_driver, color_scheme=scheme, timezone_id="Europe/Berlin"
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.goto(server.base_url + "/")
+            page.wait_for_selector("[data-setup-open]")
+            assert_no_sideways_scroll(page)
+            page.screenshot(path=str(SCREENSHOTS / f"signin-first-run-{scheme}.png"))
+            page.goto(setup_link(server))
+            page.wait_for_selector("#setup-email")
+            assert_no_sideways_scroll(page)
+            page.screenshot(path=str(SCREENSHOTS / f"setup-{scheme}.png"))
+            page.get_by_label("Email").fill("me@example.com")
+            page.get_by_label("Password").fill("correct-horse-battery")
+            page.get_by_role("button", name="Create account").click()
+            page.wait_for_selector("[data-screen=today] .guide")
+            api = Api(server.base_url, "me@example.com")
+            api.post("/api/contacts", {"full_name": "Ann Lee"})
+            api.close()
+            page.reload()
+            page.wait_for_selector(".guide [data-step=import][data-done=true]")
+            assert_no_sideways_scroll(page)
+            page.screenshot(path=str(SCREENSHOTS / f"today-guide-{scheme}.png"))
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)

@@ -34,11 +34,12 @@ function csrfToken() {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-/** The CSRF cookie is set on any GET; make one when a write comes first. */
+/** The CSRF cookie is set on any GET; make one when a write comes first. The session probe
+ * answers 200 signed in or not, so a signed-out page logs no 401. */
 async function ensureCsrf(force = false) {
   if (!force && csrfToken()) return;
   try {
-    await fetch("/api/auth/me", { credentials: "same-origin", cache: "no-store" });
+    await fetch("/api/auth/session", { credentials: "same-origin", cache: "no-store" });
   } catch {
     throw new OfflineError();
   }
@@ -112,7 +113,14 @@ const del = (path) => request("DELETE", path);
 export const login = (email, password) => post("/api/auth/login", { email, password });
 export const logout = () => post("/api/auth/logout");
 export const me = () => get("/api/auth/me");
+/** `{signed_in, user}`, always 200: the first question of every page load. */
+export const session = () => get("/api/auth/session");
 export const updateSettings = (changes) => patch("/api/settings", changes);
+
+// First run: the one-time setup link, and the three steps Today shows a new account
+export const setupStatus = (code) => get("/api/auth/setup", { code });
+export const setup = (body) => post("/api/auth/setup", body);
+export const guide = () => get("/api/guide");
 
 // Contacts
 export const listContacts = (params) => get("/api/contacts", params);

@@ -9,6 +9,7 @@ import * as contact from "./views/contact.js";
 import * as contacts from "./views/contacts.js";
 import * as importView from "./views/import.js";
 import * as settings from "./views/settings.js";
+import * as setup from "./views/setup.js";
 import * as signin from "./views/signin.js";
 import * as today from "./views/today.js";
 import * as triage from "./views/triage.js";
@@ -43,11 +44,10 @@ const ctx = {
   signedIn(me) {
     ctx.me = me;
     document.body.classList.add("signed-in");
-    api.me().catch(() => {}); // through the service worker, so an offline start knows who we are
+    api.session().catch(() => {}); // through the service worker, so an offline start knows who we are
     syncOutbox();
-    ctx.navigate(location.hash && location.hash !== "#/signin" ? location.hash : "#/today", {
-      replace: true,
-    });
+    const keep = location.hash && !/^#\/(signin|setup)\b/.test(location.hash);
+    ctx.navigate(keep ? location.hash : "#/today", { replace: true });
   },
   setMe(me) {
     ctx.me = me;
@@ -77,7 +77,15 @@ async function route() {
   const seq = ++routeSeq;
   const path = location.hash.replace(/^#/, "") || "/today";
   if (!ctx.me) {
-    await show(seq, signin, "signin", "Sign in", []);
+    const code = path.match(/^\/setup(?:\?(.*))?$/);
+    if (code) {
+      const params = new URLSearchParams(code[1] || "");
+      await show(seq, setup, "setup", "Create your account", [params.get("code") || ""]);
+    } else await show(seq, signin, "signin", "Sign in", []);
+    return;
+  }
+  if (path.startsWith("/setup")) {
+    ctx.navigate("#/today", { replace: true });
     return;
   }
   const found = ROUTES.map(([re, mod, tab, title]) => [path.match(re), mod, tab, title]).find(
@@ -208,7 +216,7 @@ window.addEventListener("hashchange", () => route());
 /** Fetch what the first screens need once the service worker can keep it for offline use. */
 function warmOfflineData() {
   if (!ctx.me) return;
-  Promise.allSettled([api.me(), api.today(), api.listCircles()]);
+  Promise.allSettled([api.session(), api.today(), api.listCircles()]);
 }
 
 async function boot() {
@@ -216,8 +224,10 @@ async function boot() {
     console.warn("service worker:", err),
   );
   try {
-    ctx.me = await api.me();
-    document.body.classList.add("signed-in");
+    const state = await api.session();
+    ctx.me = state.signed_in ? state.user : null;
+    if (ctx.me) document.body.classList.add("signed-in");
+    else dropSavedData().catch(() => {}); // the session ended: what was kept offline is not ours
   } catch (err) {
     ctx.me = null;
     if (err instanceof api.OfflineError) {

@@ -14,6 +14,13 @@ export async function render(root, ctx) {
       class: "hint",
       text: "Subscribe once and your reconnect reminders appear in your own calendar. The link is private: anyone who has it can read the feed.",
     }),
+    feed.last_fetched_at
+      ? null
+      : h("p", {
+          class: "empty calendar-next",
+          "data-empty": "calendar",
+          text: "No calendar has fetched this feed yet: tap the button for your calendar app below, or paste the https link into it.",
+        }),
     body,
   );
   fill(ctx, body, feed);

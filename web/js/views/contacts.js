@@ -65,7 +65,7 @@ export async function render(root, ctx) {
       offset += page.items.length;
       count.textContent = page.total === 1 ? "1 person" : `${page.total} people`;
       more.hidden = offset >= page.total;
-      if (!page.total) list.append(h("li", { class: "empty", text: "Nobody matches." }));
+      if (!page.total) list.append(emptyState());
     } catch (err) {
       if (mySeq === seq) list.replaceChildren(h("li", {}, errorBox(err.message)));
     }
@@ -101,6 +101,19 @@ export async function render(root, ctx) {
     addForm(ctx, circles),
   );
   await load();
+}
+
+/** No filter and nobody at all says what to do next; a filter that matches nobody says so. */
+function emptyState() {
+  const filtered = filters.q.trim() || filters.circle || filters.health;
+  if (filtered) return h("li", { class: "empty", text: "Nobody matches." });
+  return h(
+    "li",
+    { class: "empty", "data-empty": "people" },
+    "Nobody here yet: ",
+    h("a", { href: "#/import", text: "import your contacts" }),
+    " from your phone or Google, or add a person below.",
+  );
 }
 
 function item(c) {

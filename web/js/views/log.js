@@ -15,6 +15,8 @@ export function openLogSheet(ctx, contact) {
     const note = h("textarea", { id: "log-note", name: "note", rows: 2, maxlength: 2000 });
     const what = h("input", { id: "log-fu-what", name: "what", type: "text", maxlength: 200 });
     const due = h("input", { id: "log-fu-due", name: "due_on", type: "date", min: localDay() });
+    const today = localDay();
+    const day = h("input", { id: "log-day", name: "day", type: "date", max: today, value: today, required: true });
     const status = h("div", { class: "sheet-status" });
     const kinds = KINDS.map(([kind, label], i) =>
       h("button", {
@@ -30,6 +32,8 @@ export function openLogSheet(ctx, contact) {
     async function submit(kind) {
       status.replaceChildren();
       const fields = { kind };
+      // Another day than today is logged at local noon of that day (as the API's `on` does).
+      if (day.value && day.value !== today) fields.at = new Date(`${day.value}T12:00:00`).toISOString();
       if (note.value.trim()) fields.note = note.value.trim();
       if (what.value.trim()) {
         if (!due.value) {
@@ -52,12 +56,8 @@ export function openLogSheet(ctx, contact) {
     return h(
       "form",
       { class: "log-form", onsubmit: (e) => e.preventDefault() },
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "log-note", text: "Note (optional)" }),
-        note,
-      ),
+      h("div", { class: "field log-day" }, h("label", { for: "log-day", text: "When" }), day),
+      h("div", { class: "field" }, h("label", { for: "log-note", text: "Note (optional)" }), note),
       h(
         "details",
         { class: "follow-up" },

@@ -13,11 +13,16 @@ import {
   lastSeen,
   relativeDay,
 } from "../util.js";
+import { guideSection, loadGuide } from "./guide.js";
 import { loggedMessage, openLogSheet } from "./log.js";
 
 /** @param {HTMLElement} root @param {any} ctx */
 export async function render(root, ctx) {
-  const [data, waiting] = await Promise.all([api.today(), pending().catch(() => [])]);
+  const [data, waiting, guide] = await Promise.all([
+    api.today(),
+    pending().catch(() => []),
+    loadGuide(ctx.me.id),
+  ]);
   const mine = waiting.filter((i) => i.user_id === ctx.me.id);
   add(
     root,
@@ -28,7 +33,8 @@ export async function render(root, ctx) {
       h("p", { class: "sub", text: formatDay(data.today) }),
     ),
     mine.length ? outboxNote(mine.length) : null,
-    dueSection(ctx, data),
+    guide ? guideSection(guide, ctx.me.id) : null,
+    dueSection(ctx, data, guide && !guide.done),
     data.backlog_count ? backlogNote(data.backlog_count) : null,
     data.follow_ups.length ? followUps(ctx, data.follow_ups, data.today) : null,
     upcomingSection(ctx, data),
@@ -49,7 +55,7 @@ function backlogNote(n) {
   });
 }
 
-function dueSection(ctx, data) {
+function dueSection(ctx, data, starting) {
   const list = h("ul", { class: "people", "aria-labelledby": "due-h" });
   for (const item of data.due) list.append(row(ctx, item, data.today));
   return h(
@@ -58,7 +64,12 @@ function dueSection(ctx, data) {
     h("h2", { id: "due-h" }, "Reconnect today ", h("span", { class: "count", text: data.due.length })),
     data.due.length
       ? list
-      : h("p", { class: "empty", text: "Nobody is due today. Enjoy the quiet, or log someone you saw." }),
+      : h("p", {
+          class: "empty",
+          text: starting
+            ? "Nobody is due yet: the three steps above get your reminders going."
+            : "Nobody is due today. Enjoy the quiet, or log someone you saw.",
+        }),
   );
 }
 

@@ -30,7 +30,7 @@ export async function render(root, ctx) {
     page.total > page.items.length
       ? h("p", { class: "hint", text: "More will appear when these are done." })
       : null,
-    page.total === 0 ? h("p", { class: "empty", text: "Nothing to triage. Import a file to add people." }) : null,
+    page.total === 0 ? await emptyState() : null,
   );
 
   function card(c) {
@@ -99,6 +99,27 @@ export async function render(root, ctx) {
     }
     return li;
   }
+}
+
+/** Nobody left to place: either nobody was imported yet, or everyone has a circle. */
+async function emptyState() {
+  const any = await api.listContacts({ limit: 1 }).catch(() => ({ total: 1 }));
+  if (!any.total) {
+    return h(
+      "p",
+      { class: "empty", "data-empty": "triage" },
+      "Nobody to place yet: ",
+      h("a", { href: "#/import", text: "import your contacts" }),
+      " first, and they wait here for a circle.",
+    );
+  }
+  return h(
+    "p",
+    { class: "empty", "data-empty": "triage" },
+    "Everyone has a circle: ",
+    h("a", { href: "#/today", text: "Today" }),
+    " shows who to reconnect with.",
+  );
 }
 
 /** "weekly", "monthly", "every 3 months", "yearly": how often a circle is reconnected with. */
