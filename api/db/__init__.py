@@ -107,16 +107,32 @@ async def close_pool() -> None:
         await db.close()
 
 
+# The first key of Kith's transaction-scoped advisory locks ("KITH"); the second is the user id.
+# Two-key locks never meet the one-bigint locks other software in the database may take.
+USER_LOCK_SPACE = 0x4B495448
+
+
 @asynccontextmanager
-async def write_transaction() -> AsyncIterator[None]:
+async def write_transaction(*, lock_user: int | None = None) -> AsyncIterator[None]:
     """A transaction for writes. On SQLite it is IMMEDIATE: it takes the write lock up front, so
-    concurrent read-then-write transactions queue instead of failing with "database is locked"."""
+    concurrent read-then-write transactions queue instead of failing with "database is locked",
+    and every writer of the file is serialised (which covers `lock_user` too).
+
+    `lock_user`: on PostgreSQL the first statement takes that user's transaction-scoped advisory
+    lock, so one user's imports and rescorings run one at a time across every process, and what
+    such a transaction reads next includes everything the previous holder committed (READ
+    COMMITTED takes a new snapshot per statement). The lock ends with the transaction.
+    """
     db = engine()
     if db.engine_type == "sqlite":
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
-        async with db.transaction():
+        async with db.transaction() as tx:
+            if lock_user is not None:
+                await tx.connection.execute(
+                    "SELECT pg_advisory_xact_lock($1, $2)", USER_LOCK_SPACE, lock_user
+                )
             yield
 
 

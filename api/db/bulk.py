@@ -14,6 +14,20 @@ from piccolo.table import Table
 from api.db import engine, query_count
 
 
+class DuplicateRow(Exception):
+    """An INSERT met a row its unique index already holds (raised instead of the driver's error)."""
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
+
+
 def _connection() -> tuple[str, Any]:
     eng = engine()
     tx = eng.current_transaction.get()
@@ -31,7 +45,10 @@ async def insert_many(
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """INSERT every row (values in `columns` order) in the current write transaction."""
+    """INSERT every row (values in `columns` order) in the current write transaction.
+
+    Without `ignore_conflicts`, a row that breaks a unique index raises `DuplicateRow` (on
+    PostgreSQL the transaction is then aborted: the caller rolls it back)."""
     if not rows:
         return
     kind, conn = _connection()
@@ -43,7 +60,12 @@ async def insert_many(
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
     query_count.record(sql)
-    await conn.executemany(sql, [tuple(r) for r in rows])
+    try:
+        await conn.executemany(sql, [tuple(r) for r in rows])
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise DuplicateRow(str(exc)) from exc
+        raise
 
 
 async def update_many(

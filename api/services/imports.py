@@ -6,7 +6,7 @@ A failed import leaves the database as it was; the ImportRun row records what ha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import PurePath
 
 import anyio
@@ -19,7 +19,7 @@ from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
 from api.store import import_runs
 from api.store.book import load_existing
-from api.store.imports import Progress, execute_writes
+from api.store.imports import Progress, StalePlan, execute_writes
 from pipeline.formats.dispatch import parse_export
 from pipeline.identity.match import ImportPlan, plan_import
 from pipeline.identity.writes import ImportWrites, Ref, writes_of
@@ -32,6 +32,9 @@ __all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_ex
 # are left to the nightly job, which runs them over the whole address book anyway.
 SUGGEST_AFTER_IMPORT_MAX = 2_000
 SOURCE_NAME_MAX = 120  # of contact.source's 200; the namespace starts every uid key
+# A plan goes stale only when a writer that does not take the user's lock changes the keys
+# between the plan and its writes; a few fresh tries settle it, more means something is wrong.
+PLAN_ATTEMPTS = 3
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
 Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
@@ -152,8 +155,9 @@ async def import_records(
     progress: Progress | None = None,
     photos: Photos | None = None,
 ) -> dict[str, int]:
-    """Match and persist parsed contact records (the caller holds the write transaction);
-    `photos` from `prepare_photos`, called before the transaction opened."""
+    """Match and persist parsed contact records (the caller holds the write transaction, with
+    the user's lock: the book is loaded, planned and written under it); `photos` from
+    `prepare_photos`, called before the transaction opened."""
     existing = await load_existing(user.id)
     source = source_name(result.format, filename, import_source_id)
     plan = await anyio.to_thread.run_sync(
@@ -204,40 +208,75 @@ async def import_file(
         return await _finish(run_id, "failed", None, {}, [], f"{filename}: {exc}", now)
     result.contacts, clipped = clip_records(result.contacts)
     result.issues.extend(clipped)
-    try:
-        if result.interactions is not None:
-            async with write_transaction():
+    parsed_issues = list(result.issues)
+    photos: Photos | None = None
+
+    async def attempt() -> dict[str, int]:
+        result.issues[:] = parsed_issues  # a retried plan adds its own issues afresh
+        # The lock is the transaction's first statement: a concurrent import of this user's
+        # waits here and then plans against what this one committed (issue 16).
+        async with write_transaction(lock_user=user.id):
+            if result.interactions is not None:
                 counts = await meetings.apply_calendar(user, result, now)
                 if fail_after_rows is not None:
                     raise RuntimeError("injected failure")
-        else:
+                return counts
+            counts = await import_records(
+                user,
+                result,
+                filename=filename,
+                now=now,
+                import_source_id=import_source_id,
+                full_export=full_export,
+                progress=progress,
+                photos=photos,
+            )
+            if fail_after_rows is not None and counts["new"] >= fail_after_rows:
+                raise RuntimeError("injected failure after writing rows")
+            return counts
+
+    try:
+        if result.interactions is None:
             source = source_name(result.format, filename, import_source_id)
             photos = await prepare_photos(user, result, source=source, full_export=full_export)
-            async with write_transaction():
-                counts = await import_records(
-                    user,
-                    result,
-                    filename=filename,
-                    now=now,
-                    import_source_id=import_source_id,
-                    full_export=full_export,
-                    progress=progress,
-                    photos=photos,
-                )
-                if fail_after_rows is not None and counts["new"] >= fail_after_rows:
-                    raise RuntimeError("injected failure after writing rows")
+        counts = await until_fresh(attempt)
     except Exception as exc:
         message = (
             f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"
         )
         issues = _issues(filename, result.issues)
         return await _finish(run_id, "failed", result.format, {}, issues, message, now)
-    if counts.get("interactions") or counts.get("archived"):
-        await strength.refresh_user(user, now)
-    if 0 < counts.get("new", 0) <= SUGGEST_AFTER_IMPORT_MAX:
-        await merges.refresh_suggestions(user.id, now)
     issues = _issues(filename, sorted(result.issues, key=lambda i: i.line))
+    try:
+        if counts.get("interactions") or counts.get("archived"):
+            await strength.refresh_user(user, now)
+        if 0 < counts.get("new", 0) <= SUGGEST_AFTER_IMPORT_MAX:
+            await merges.refresh_suggestions(user.id, now)
+    except Exception as exc:
+        # The import is committed: its counts stand, and the run says what did not happen.
+        message = (
+            f"{filename}: imported, but rescoring afterwards failed ({type(exc).__name__}: "
+            f"{exc}); scores and reminders are as before the import"
+        )
+        return await _finish(run_id, "failed", result.format, counts, issues, message, now)
     return await _finish(run_id, "ok", result.format, counts, issues, None, now)
+
+
+async def until_fresh(attempt: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:
+    """Run `attempt` (one transaction: load, plan, write) until its plan is not stale, at most
+    PLAN_ATTEMPTS times; each stale try was rolled back whole."""
+    for _ in range(PLAN_ATTEMPTS - 1):
+        try:
+            return await attempt()
+        except StalePlan:
+            continue
+    try:
+        return await attempt()
+    except StalePlan:
+        raise StalePlan(
+            f"the address book kept changing while the import was planned "
+            f"({PLAN_ATTEMPTS} tries); try again"
+        ) from None
 
 
 async def _finish(

@@ -131,7 +131,7 @@ async def add_met_person(user: UserInfo, met_id: int, now: dt.datetime) -> int:
     info = await create_contact(
         user.id, user.region, {"full_name": name, "emails": [row.email]}, now
     )
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         meetings = [
             Meeting(
                 contact_id=info.id,

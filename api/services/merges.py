@@ -49,7 +49,7 @@ async def dismiss(user_id: int, suggestion_id: int, now: dt.datetime) -> None:
 
 async def merge(user: UserInfo, suggestion_id: int, keep_id: int, now: dt.datetime) -> int:
     """Merge the pair into `keep_id`; returns the id to undo with (the suggestion's)."""
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         sug = await _suggestion(user.id, suggestion_id)
         if sug.state != "open":
             raise BadRequest("this suggestion was already merged or dismissed")
@@ -67,7 +67,7 @@ async def merge(user: UserInfo, suggestion_id: int, keep_id: int, now: dt.dateti
 
 
 async def undo_merge(user: UserInfo, undo_id: int, now: dt.datetime) -> None:
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         sug = await _suggestion(user.id, undo_id)
         if sug.state != "merged" or not sug.undo:
             raise BadRequest("there is no merge to undo here")
