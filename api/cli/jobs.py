@@ -72,7 +72,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     for row in rows:
         user = row.args.get("user_id")
         status = "stalled" if row.stalled else names.get(row.status, row.status)
-        retried = f"  retried {row.attempts}x" if row.attempts else ""
+        retried = f"  retried {row.retries}x" if row.retries else ""
         who = f"  user {user}" if user is not None else ""
         print(f"{row.id}  {status:8}  {row.task}{who}{retried}")
     return 0

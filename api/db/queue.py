@@ -26,7 +26,7 @@ class JobRow:
     status: str
     lock: str | None
     args: dict[str, Any]
-    attempts: int
+    retries: int  # attempts after the first
     scheduled_at: dt.datetime | None
     stalled: bool
 
@@ -69,6 +69,11 @@ async def apply_schema(url: str) -> bool:
         await conn.close()
 
 
+# Procrastinate counts an attempt when it ends: a finished job's first attempt is 1.
+_RETRIES = (
+    "(j.attempts - CASE WHEN j.status IN ('succeeded', 'failed', 'aborted') THEN 1 ELSE 0 END)"
+)
+
 _STALLED = f"""
     j.status = 'doing' AND (w.id IS NULL
         OR w.last_heartbeat < now() - interval '{STALLED_AFTER_SECONDS} seconds')
@@ -81,7 +86,8 @@ async def list_jobs(url: str, statuses: tuple[str, ...], limit: int = 200) -> li
     try:
         cur = await conn.execute(
             f"""
-            SELECT j.id, j.task_name, j.status::text AS status, j.lock, j.args, j.attempts,
+            SELECT j.id, j.task_name, j.status::text AS status, j.lock, j.args,
+                   {_RETRIES} AS retries,
                    j.scheduled_at, ({_STALLED}) AS stalled
             FROM procrastinate_jobs j LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
             WHERE j.status::text = ANY(%s)
@@ -99,7 +105,7 @@ async def list_jobs(url: str, statuses: tuple[str, ...], limit: int = 200) -> li
             status=str(r["status"]),
             lock=r["lock"],
             args=dict(r["args"] or {}),
-            attempts=int(r["attempts"]),
+            retries=int(r["retries"]),
             scheduled_at=r["scheduled_at"],
             stalled=bool(r["stalled"]),
         )
@@ -121,9 +127,9 @@ async def queue_state(url: str, since: dt.datetime) -> QueueState:
               (SELECT count(*) FROM procrastinate_jobs f WHERE f.status = 'failed'
                  AND EXISTS (SELECT 1 FROM procrastinate_events e
                              WHERE e.job_id = f.id AND e.at >= %(since)s)) AS failed,
-              (SELECT count(*) FROM procrastinate_jobs r WHERE r.attempts > 0
+              (SELECT count(*) FROM procrastinate_jobs j WHERE {_RETRIES} > 0
                  AND EXISTS (SELECT 1 FROM procrastinate_events e
-                             WHERE e.job_id = r.id AND e.at >= %(since)s)) AS retried,
+                             WHERE e.job_id = j.id AND e.at >= %(since)s)) AS retried,
               (SELECT max(defer_timestamp) FROM procrastinate_periodic_defers
                  WHERE task_name = %(tick)s) AS last_tick
             FROM procrastinate_jobs j LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
