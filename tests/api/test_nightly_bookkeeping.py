@@ -16,8 +16,8 @@ from api.services import nightly
 from api.services.health import nightly_status
 from api.services.sources import create_source
 from api.services.users import find_user
-from api.store import import_runs
 from api.settings import Settings
+from api.store import import_runs
 from api.store import nightly_runs as store
 from tests.api.test_imports import JANE_VCF
 from tests.conftest import make_user

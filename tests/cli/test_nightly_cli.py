@@ -35,7 +35,7 @@ def test_nightly_prints_every_users_line_and_exits_1_when_any_failed(kith: Kith)
         kith("user", "add", email)
     kith("import", str(VCF), "--user", "c@example.com")
     run_db(load_settings(), lambda: _break("b@example.com", "c@example.com"))
-    done = kith("nightly", "--today", dt.date.today().isoformat(), code=1)
+    done = kith("nightly", "--today", dt.datetime.now(dt.UTC).date().isoformat(), code=1)
     lines = done.out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "a@example.com",
@@ -51,7 +51,7 @@ def test_nightly_prints_every_users_line_and_exits_1_when_any_failed(kith: Kith)
 
 def test_nightly_refuses_a_day_after_tomorrow_in_one_line(kith: Kith):
     kith("user", "add", "a@example.com")
-    later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    later = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
     done = kith("nightly", "--today", later, code=1)
     assert done.err.count("\n") == 1 and "after tomorrow" in done.err
     assert done.out == ""
