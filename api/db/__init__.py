@@ -69,7 +69,24 @@ async def migrate() -> list[str]:
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
     after = await applied_migrations()
-    return [m for m in after if m not in before]
+    ran = [m for m in after if m not in before]
+    if db.engine_type == "postgres":
+        # The job queue lives in the same database: its schema comes with Kith's migrations.
+        from api.db.queue import apply_schema
+
+        if await apply_schema(queue_url()):
+            ran.append("procrastinate")
+    return ran
+
+
+def queue_url() -> str:
+    """The PostgreSQL URL the job queue connects to (the one Piccolo uses)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    pg = engine()
+    if not isinstance(pg, PostgresEngine):
+        raise RuntimeError("the job queue needs PostgreSQL")
+    return str(pg.config["dsn"])
 
 
 async def applied_migrations() -> list[str]:

@@ -207,6 +207,9 @@ class NightlyRun(Table):
     finished_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, default="running")  # running | ok | failed
     detail = Text(default="")
+    error = Text(null=True, default=None)  # why it failed ("interrupted" when its process died)
+    job_id = Integer(null=True, default=None)  # the Procrastinate job that ran it (PostgreSQL)
+    attempt = Integer(default=0)  # 0 the first time, then each retry of the same job
 
 
 class KVSession(Table):

@@ -42,7 +42,7 @@ async def upload_import(
 
 @get("/api/imports")
 async def list_imports(request: Request[Any, Any, Any]) -> list[ImportReportOut]:
-    return await imports.list_reports(current_user(request).id)
+    return await imports.list_reports(current_user(request).id, now=now(request))
 
 
 @get("/api/imports/{run_id:int}")

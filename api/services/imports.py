@@ -17,7 +17,7 @@ from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
 from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
-from api.store import import_runs
+from api.store import import_runs, nightly_runs
 from api.store.book import load_existing
 from api.store.imports import Progress, StalePlan, execute_writes
 from pipeline.formats.dispatch import parse_export
@@ -301,7 +301,11 @@ async def get_report(user_id: int, run_id: int) -> ImportReport:
     return report
 
 
-async def list_reports(user_id: int, limit: int = 50) -> list[ImportReport]:
+async def list_reports(
+    user_id: int, limit: int = 50, now: dt.datetime | None = None
+) -> list[ImportReport]:
+    if now is not None:  # a run its process left "running" reads as interrupted, not forever
+        await nightly_runs.close_stale_import_runs(now - nightly_runs.DEADLINE, now, user_id)
     return await import_runs.list_runs(user_id, limit)
 
 
