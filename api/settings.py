@@ -30,6 +30,9 @@ class Settings:
     imports_per_hour: int = 60  # uploads per user per hour
     run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
     pg_pool_max: int = 10
+    # Peers whose X-Forwarded-For/-Proto `kith serve` believes (uvicorn's forwarded_allow_ips):
+    # the client address the sign-in throttle counts. Empty: believe no one.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
     source_roots: tuple[Path, ...] = ()
     # Hosts ("host" or "host:port") outbound requests may reach on internal addresses or plain http.
@@ -54,6 +57,11 @@ class Settings:
             imports_per_hour=int(env.get("KITH_IMPORTS_PER_HOUR", "60")),
             run_scheduler=env.get("KITH_RUN_SCHEDULER", "1") not in {"0", "false", "no"},
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
+            forwarded_allow_ips=",".join(
+                h.strip()
+                for h in env.get("KITH_FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")
+                if h.strip()
+            ),
             source_roots=tuple(
                 Path(p) for p in env.get("KITH_SOURCE_ROOTS", "").split(os.pathsep) if p
             ),

@@ -9,7 +9,8 @@ from api.schemas import HealthOut
 from api.store import sources as store_sources
 
 
-async def health_report(now: dt.datetime) -> HealthOut:
+async def health_report(now: dt.datetime, user_id: int | None = None) -> HealthOut:
+    """`user_id`: whose nightly runs to include (None: nobody's, for a stranger's /health)."""
     engine = "unknown"
     try:
         engine = db.engine_name()
@@ -17,7 +18,7 @@ async def health_report(now: dt.datetime) -> HealthOut:
     except Exception as exc:  # the report must answer even when the database does not
         return HealthOut("error", f"unreachable: {type(exc).__name__}", engine, "unknown", [], {})
     pending = [m for m in db.known_migrations() if m not in applied]
-    nightly = await nightly_status(now)
+    nightly = await nightly_status(now, user_id) if user_id is not None else None
     status = "ok" if not pending else "degraded"
     return HealthOut(
         status=status,
