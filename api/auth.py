@@ -62,8 +62,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         in the past, RFC 6265 section 3.1). Litestar's own answer is `kith_session=null` with the
         session's 30-day Max-Age, which browsers keep (Max-Age wins over Expires)."""
         session_id = connection.cookies.get(self.config.key)
-        if session_id:
-            await self.delete(session_id, store=self.config.get_store_from_app(connection.app))
+        if not session_id:
+            return  # no cookie came in: none to expire
+        await self.delete(session_id, store=self.config.get_store_from_app(connection.app))
         parts = [
             f"{self.config.key}=",
             "Max-Age=0",
@@ -125,10 +126,11 @@ def same_origin_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     double-submit token, see api/app.py): a page on another site must not sign the victim into
     the attacker's account (login CSRF).
 
-    A cross-site page can POST a form or a `text/plain` body without a preflight, never
-    `application/json` (Fetch standard, CORS-safelisted request headers); browsers also label
-    every request with `Sec-Fetch-Site` and a cross-origin POST with `Origin` (RFC 6454 section
-    7). A request without either header is not from a browser page (curl, scripts): allowed.
+    A cross-site page can POST a form or a `text/plain` body without a CORS preflight, but not
+    `application/json` (Fetch standard, CORS-safelisted request headers), and Kith answers no
+    preflight. Browsers also label requests with `Sec-Fetch-Site` and a cross-origin POST with
+    `Origin` (RFC 6454 section 7), checked too in case a browser lets a JSON body through. A
+    request with neither header is not from a page (curl, scripts, the tests): allowed.
     """
     headers = connection.headers
     site = (headers.get("sec-fetch-site") or "same-origin").lower()

@@ -1,4 +1,5 @@
-"""Passwords (argon2), login throttling and secret-token hashing."""
+"""Passwords (argon2, checked off the event loop), sign-in throttling, cooldowns and
+secret-token hashing."""
 
 from __future__ import annotations
 
