@@ -25,11 +25,12 @@ from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
 from api.errors import ServiceError
 from api.routes import ROUTES
-from api.security import ImportThrottle, LoginThrottle
+from api.security import Cooldown, ImportThrottle, LoginThrottle
 from api.services.health import health_report
 from api.services.health_state import HealthState
 from api.settings import Settings
 
+SOURCE_RUN_COOLDOWN_SECONDS = 60  # "run now" on one source: at most once a minute
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 log = logging.getLogger("kith")
 
@@ -45,7 +46,7 @@ def _error(status: int, message: str) -> Response[dict[str, str]]:
 
 
 def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, str]]:
-    return _error(exc.status_code, exc.message)
+    return Response({"error": exc.message}, status_code=exc.status_code, headers=exc.headers)
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -150,6 +151,10 @@ def create_app(
     run_scheduler = settings.serve_runs_nightly if start_scheduler is None else start_scheduler
     health = HealthState(health_report)
 
+    def seconds() -> float:
+        """The app's clock for the throttles' delays (a test's clock stands still)."""
+        return clock().timestamp()
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start_pool(settings)
@@ -192,8 +197,11 @@ def create_app(
                 "settings": settings,
                 "clock": clock,
                 "login_throttle": LoginThrottle(
-                    settings.login_attempts_per_window, settings.login_window_seconds
+                    settings.login_attempts_per_window,
+                    settings.login_window_seconds,
+                    clock=seconds,
                 ),
+                "source_run_cooldown": Cooldown(SOURCE_RUN_COOLDOWN_SECONDS, clock=seconds),
                 "import_throttle": ImportThrottle(settings.imports_per_hour),
                 "feed_cache": {},
                 "health": health,

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.security.session_auth import SessionAuth
+from litestar.types import Empty
 
-from api.errors import NotFound
+from api.errors import Forbidden, NotFound, UnsupportedMediaType
 from api.services.users import UserInfo, get_user
 
 ROTATE_KEY = "kith_rotate_session"
 _NEW_ID_KEY = "kith_new_session_id"
 _LOADED_KEY = "kith_session_loaded"
+_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"  # an IMF-fixdate (RFC 9110 section 5.6.7) in the past
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -47,7 +52,33 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         unchanged = isinstance(scope_session, dict) and scope_session == scope.get(_LOADED_KEY)
         if unchanged and not scope.get(ROTATE_KEY):
             return
+        if scope_session is Empty:
+            await self._end(message, connection)
+            return
         await super().store_in_message(scope_session, message, connection)
+
+    async def _end(self, message: Any, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Sign-out: the row goes, and the cookie is expired at once (Max-Age=0 and an Expires
+        in the past, RFC 6265 section 3.1). Litestar's own answer is `kith_session=null` with the
+        session's 30-day Max-Age, which browsers keep (Max-Age wins over Expires)."""
+        session_id = connection.cookies.get(self.config.key)
+        if not session_id:
+            return  # no cookie came in: none to expire
+        await self.delete(session_id, store=self.config.get_store_from_app(connection.app))
+        parts = [
+            f"{self.config.key}=",
+            "Max-Age=0",
+            f"Expires={_EPOCH}",
+            f"Path={self.config.path}",
+        ]
+        if self.config.domain:
+            parts.append(f"Domain={self.config.domain}")
+        if self.config.secure:
+            parts.append("Secure")
+        if self.config.httponly:
+            parts.append("HttpOnly")
+        parts.append(f"SameSite={self.config.samesite}")
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", "; ".join(parts))
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):
@@ -64,6 +95,53 @@ async def retrieve_user(
         return await get_user(user_id)
     except NotFound:
         return None
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _origin(scheme: str, netloc: str) -> str:
+    """`scheme://host[:port]` as RFC 6454 section 6.1 serialises it: lower case, no default port."""
+    scheme, netloc = scheme.lower(), netloc.lower()
+    host, _, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
+    if host and port == _DEFAULT_PORTS.get(scheme):
+        netloc = host
+    return f"{scheme}://{netloc}"
+
+
+def _allowed_origins(connection: ASGIConnection[Any, Any, Any, Any]) -> set[str]:
+    """The public origin (KITH_BASE_URL, what a browser behind the reverse proxy sends) and the
+    origin this request was addressed to (its scheme and Host, which a cross-site page cannot
+    choose for the victim's browser)."""
+    base = urlsplit(connection.app.state.settings.base_url)
+    allowed = {_origin(base.scheme, base.netloc)}
+    host = connection.headers.get("host")
+    if host:
+        allowed.add(_origin(connection.url.scheme, host))
+    return allowed
+
+
+def same_origin_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The guard of sign-in, which has no CSRF token yet (every other write needs the
+    double-submit token, see api/app.py): a page on another site must not sign the victim into
+    the attacker's account (login CSRF).
+
+    A cross-site page can POST a form or a `text/plain` body without a CORS preflight, but not
+    `application/json` (Fetch standard, CORS-safelisted request headers), and Kith answers no
+    preflight. Browsers also label requests with `Sec-Fetch-Site` and a cross-origin POST with
+    `Origin` (RFC 6454 section 7), checked too in case a browser lets a JSON body through. A
+    request with neither header is not from a page (curl, scripts, the tests): allowed.
+    """
+    headers = connection.headers
+    site = (headers.get("sec-fetch-site") or "same-origin").lower()
+    origin = headers.get("origin")
+    if site not in {"same-origin", "none"} or (
+        origin is not None and origin.lower() not in _allowed_origins(connection)
+    ):
+        raise Forbidden("cross-site sign-in refused: sign in from Kith's own pages")
+    media = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType("sign-in takes a JSON body (Content-Type: application/json)")
 
 
 PUBLIC_PATHS = [

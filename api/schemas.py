@@ -186,13 +186,20 @@ class CirclePatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True
     kin: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class HealthOut(msgspec.Struct):
+class HealthOut(msgspec.Struct, omit_defaults=True):
+    """GET /health. A caller without a session gets PUBLIC_HEALTH_FIELDS only: every other field
+    needs a default (None), which leaves it out of the body."""
+
     status: str
     database: str
     engine: str
     migrations: str
     pending_migrations: list[str]
-    nightly: dict[str, object]
+    nightly: dict[str, object] | None = None  # the signed-in caller's own nightly runs
+
+
+# What /health tells anyone (a load balancer, an uptime check): liveness, database, migrations.
+PUBLIC_HEALTH_FIELDS = ("status", "database", "engine", "migrations", "pending_migrations")
 
 
 def changes_of(struct: msgspec.Struct) -> dict[str, object]:

@@ -34,6 +34,9 @@ class Settings:
     run_scheduler: str = "auto"
     nightly_tick_seconds: int = 300  # how often due users are enqueued (at most 5 minutes)
     pg_pool_max: int = 10
+    # Peers whose X-Forwarded-For/-Proto `kith serve` believes (uvicorn's forwarded_allow_ips):
+    # the client address the sign-in throttle counts. Empty: believe no one.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
     source_roots: tuple[Path, ...] = ()
     # Hosts ("host" or "host:port") outbound requests may reach on internal addresses or plain http.
@@ -59,6 +62,11 @@ class Settings:
             run_scheduler=_scheduler_mode(env.get("KITH_RUN_SCHEDULER", "auto")),
             nightly_tick_seconds=min(300, max(1, int(env.get("KITH_NIGHTLY_TICK_SECONDS", "300")))),
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
+            forwarded_allow_ips=",".join(
+                h.strip()
+                for h in env.get("KITH_FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",")
+                if h.strip()
+            ),
             source_roots=tuple(
                 Path(p) for p in env.get("KITH_SOURCE_ROOTS", "").split(os.pathsep) if p
             ),

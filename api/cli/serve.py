@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import socket
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from api.cli.common import UserError, load_settings, run_db
 
@@ -21,6 +22,14 @@ def register(sub: Subparsers) -> None:
     srv.add_argument("--host", default=None)
     srv.add_argument("--port", type=int, default=None)
     srv.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
+    srv.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (default: KITH_FORWARDED_ALLOW_IPS, 127.0.0.1,::1); "
+        "'*' trusts every peer, only safe when nothing but the proxy can reach Kith",
+    )
     srv.set_defaults(handler=cmd_serve)
     mig = sub.add_parser("migrate", help="bring the database schema up to date")
     mig.set_defaults(handler=cmd_migrate)
@@ -37,6 +46,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings().with_secret()
+    if args.forwarded_allow_ips is not None:
+        settings = replace(settings, forwarded_allow_ips=args.forwarded_allow_ips)
     host = args.host or settings.host
     port = args.port or settings.port
     # Listen before anything else: a port in use is one clear line, and no app (with its
@@ -93,22 +104,31 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `kith serve` configures uvicorn. access_log=False: the feed token is in the URL path,
+    so request lines are never logged. The client address (what the sign-in throttle counts) is
+    the peer's, or the X-Forwarded-For of a peer listed in forwarded_allow_ips (a reverse proxy);
+    any other peer's X-Forwarded-For is ignored."""
+    return {
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+
+
 def _serve(settings: Settings, sock: socket.socket, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    # access_log=False: the feed token is in the URL path, so request lines are never logged.
+    options = uvicorn_options(settings)
     if workers > 1:
-        config = uvicorn.Config(
-            APP_FACTORY, factory=True, workers=workers, log_level="warning", access_log=False
-        )
+        config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)
         Multiprocess(config, sockets=[sock]).run()
         return
     from api.app import create_app
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
     server.run(sockets=[sock])
     if not server.started:
         raise UserError("the server did not start (the reason is in the line above)")

@@ -1,8 +1,14 @@
-"""A Litestar session store in the database, so every app process shares sign-ins."""
+"""A Litestar session store in the database, so every app process shares sign-ins.
+
+Rows are keyed by the SHA-256 of the session id, never the id itself: the cookie holds the id, a
+copy of the database (a backup, a dump, a SQL log with its parameters) holds nothing that signs
+anyone in. The id has 256 random bits, so a plain hash needs no salt or stretching.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from litestar.stores.base import Store
 
@@ -11,6 +17,10 @@ from api.db.tables import KVSession
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def stored_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 class DatabaseStore(Store):
@@ -25,7 +35,7 @@ class DatabaseStore(Store):
             )
             expires_at = _utcnow() + dt.timedelta(seconds=seconds)
         await (
-            KVSession.insert(KVSession(key=key, value=data, expires_at=expires_at))
+            KVSession.insert(KVSession(key=stored_key(key), value=data, expires_at=expires_at))
             .on_conflict(
                 target=KVSession.key,
                 action="DO UPDATE",
@@ -37,7 +47,7 @@ class DatabaseStore(Store):
     async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
         row = (
             await KVSession.select(KVSession.value, KVSession.expires_at)
-            .where(KVSession.key == key)
+            .where(KVSession.key == stored_key(key))
             .first()
             .run()
         )
@@ -52,14 +62,14 @@ class DatabaseStore(Store):
             )
             await (
                 KVSession.update({KVSession.expires_at: _utcnow() + dt.timedelta(seconds=seconds)})
-                .where(KVSession.key == key)
+                .where(KVSession.key == stored_key(key))
                 .run()
             )
         value = row["value"]
         return bytes(value) if value is not None else None
 
     async def delete(self, key: str) -> None:
-        await KVSession.delete().where(KVSession.key == key).run()
+        await KVSession.delete().where(KVSession.key == stored_key(key)).run()
 
     async def delete_all(self) -> None:
         await KVSession.delete(force=True).run()
@@ -68,7 +78,12 @@ class DatabaseStore(Store):
         return await self.get(key) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        row = await KVSession.select(KVSession.expires_at).where(KVSession.key == key).first().run()
+        row = (
+            await KVSession.select(KVSession.expires_at)
+            .where(KVSession.key == stored_key(key))
+            .first()
+            .run()
+        )
         if row is None or row["expires_at"] is None:
             return None
         return int((row["expires_at"] - _utcnow()).total_seconds())

@@ -7,25 +7,30 @@ from typing import Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import JSONBody
 
-from api.auth import ROTATE_KEY
+from api.auth import ROTATE_KEY, same_origin_json
 from api.errors import NotAuthenticated, TooManyRequests
 from api.routes.deps import current_user
 from api.schemas import LoginIn, MeOut, SettingsPatch, changes_of
 from api.services import users
 
 
-@post("/api/auth/login", status_code=200)
+@post("/api/auth/login", status_code=200, guards=[same_origin_json])
 async def login(data: JSONBody[LoginIn], request: Request[Any, Any, Any]) -> MeOut:
+    """Counted before it is verified (security.LoginThrottle), so concurrent guesses cannot all
+    slip under the limit. The address is the peer's, or the one a trusted proxy forwarded
+    (`kith serve --forwarded-allow-ips`)."""
     throttle = request.app.state.login_throttle
+    account = users.account_key(data.email)
     address = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(data.email, address)
+    wait = throttle.attempt(account, address)
     if wait:
-        raise TooManyRequests(f"too many failed sign-ins; try again in {wait} seconds")
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {wait} seconds", retry_after=wait
+        )
     user = await users.authenticate(data.email, data.password)
     if user is None:
-        throttle.failed(data.email, address)
         raise NotAuthenticated("wrong email or password")
-    throttle.succeeded(data.email)
+    throttle.succeeded(account, address)
     old = request.cookies.get("kith_session")
     if old:
         await request.app.stores.get("sessions").delete(old)

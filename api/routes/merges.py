@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, delete, get, post
 from litestar.params import JSONBody
 
+from api.errors import NotFound, TooManyRequests
 from api.routes.deps import IdPath, current_user, now, settings
 from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
 from api.services import contacts, merges, sources
@@ -61,9 +62,20 @@ async def delete_source(source_id: IdPath, request: Request[Any, Any, Any]) -> d
 
 @post("/api/sources/{source_id:int}/run", status_code=200)
 async def run_source(source_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
+    """At most once a minute per source: each run is a fetch (outbound) and an import."""
     user = current_user(request)
     roots = settings(request).folder_roots(user.id)
-    return await sources.run_source(user, source_id, now(request), roots)
+    cooldown = request.app.state.source_run_cooldown
+    wait = cooldown.start((user.id, source_id))
+    if wait:
+        raise TooManyRequests(
+            f"this source ran a moment ago; try again in {wait} seconds", retry_after=wait
+        )
+    try:
+        return await sources.run_source(user, source_id, now(request), roots)
+    except NotFound:
+        cooldown.release((user.id, source_id))  # nothing ran
+        raise
 
 
 @get("/api/nightly")

@@ -7,7 +7,7 @@ from typing import Any
 from api.db import write_transaction
 from api.errors import BadRequest, Conflict, NotFound
 from api.schemas import MeOut
-from api.security import check_password_strength, hash_password, verify_password
+from api.security import check_password_strength, hash_password, verifier
 from api.services.circles import create_default_circles
 from api.store import users as store
 from pipeline.normalize import normalize_email
@@ -83,10 +83,17 @@ async def email_taken(email: str) -> bool:
     return await store.email_taken(email)
 
 
+def account_key(email: str) -> str:
+    """The account an email names, however it is spelled: sign-in looks it up, and the throttle
+    counts it, under this one key (a new spelling must not buy new guesses)."""
+    return normalize_email(email) or email.strip().casefold()
+
+
 async def authenticate(email: str, password: str) -> UserInfo | None:
-    address = normalize_email(email) or email.casefold()
-    held = await store.password_hash(address)
-    if not verify_password(held[1] if held else None, password) or held is None:
+    """The account when the password is right. The check runs in a worker thread (see
+    security.PasswordVerifier); an unknown email costs the same check as a wrong password."""
+    held = await store.password_hash(account_key(email))
+    if not await verifier.verify(held[1] if held else None, password) or held is None:
         return None
     return await get_user(held[0])
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from api.app import create_app
 from tests.conftest import PASSWORD, make_user, new_client, sign_in
 
 
@@ -20,7 +23,7 @@ async def test_wrong_password_fails_and_repeated_failures_are_rate_limited(app, 
     assert "too many failed sign-ins" in r.json()["error"]
 
 
-async def test_rate_limit_counts_per_address_across_accounts(app, client):
+async def test_failures_on_other_accounts_do_not_delay_this_one(app, client):
     for i in range(5):
         await client.post(
             "/api/auth/login", json={"email": f"x{i}@example.com", "password": "nope-nope-1"}
@@ -29,7 +32,32 @@ async def test_rate_limit_counts_per_address_across_accounts(app, client):
     r = await client.post(
         "/api/auth/login", json={"email": "alice@example.com", "password": PASSWORD}
     )
-    assert r.status_code == 429
+    assert r.status_code == 200
+
+
+async def test_one_address_failing_on_many_accounts_is_slowed_down(clean_db, clock):
+    app = create_app(
+        dataclasses.replace(clean_db, login_attempts_per_window=1),
+        clock,
+        migrate_on_start=False,
+        start_scheduler=False,
+    )
+    await make_user("alice@example.com")
+    async with new_client(app) as c:
+        for i in range(10):  # ten times the per-account allowance, spread over accounts
+            r = await c.post(
+                "/api/auth/login", json={"email": f"x{i}@example.com", "password": "nope-nope-1"}
+            )
+            assert r.status_code == 401
+        r = await c.post(
+            "/api/auth/login", json={"email": "alice@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 429
+        clock.advance(seconds=int(r.headers["retry-after"]))
+        r = await c.post(
+            "/api/auth/login", json={"email": "alice@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 200, "a delay, never a lock"
 
 
 async def test_unknown_account_gives_the_same_answer_as_a_wrong_password(app, client):

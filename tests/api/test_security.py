@@ -291,11 +291,12 @@ async def test_sign_in_is_throttled_after_five_failures_even_with_the_right_pass
         )
         assert r.status_code == 429
         assert "try again in" in r.json()["error"]
+        assert int(r.headers["retry-after"]) >= 1
         assert (await c.get("/api/auth/me")).status_code == 401, "a 429 never signs in"
         other = await c.post(
             "/api/auth/login", json={"email": "nobody@x.org", "password": "y" * 12}
         )
-        assert other.status_code == 429, "the address is throttled too, not only the account"
+        assert other.status_code == 401, "another account from the same address is not held up"
 
 
 async def test_imports_are_throttled_per_user_per_hour(clean_db: Any, clock: Any) -> None:
@@ -440,9 +441,9 @@ async def test_passwords_tokens_and_session_ids_never_appear_in_logs(
     assert any(r.getMessage() == "canary" for r in caplog.records), "DEBUG records are captured"
     secrets = [SECRET_PASSWORD, "wrong-" + "p" * 9, token, rotated.split("/")[2]]
     assert _leaks(caplog.records, secrets) == []
-    # The session id is a bearer secret too. aiosqlite's DEBUG log prints every SQL parameter,
-    # the session key included (see the report: store keys hashed); every other logger is clean.
-    assert _leaks(caplog.records, [str(session)], skip=("aiosqlite", "asyncpg")) == []
+    # The session id is a bearer secret too: it is stored (and so sent to the database, whose
+    # driver's DEBUG log prints every SQL parameter) only as its SHA-256.
+    assert _leaks(caplog.records, [str(session)]) == []
 
 
 LOG_BUG = (

@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "KITH_SOURCE_ROOTS": ("source_roots", "/a:/b"),
     "KITH_PG_POOL_MAX": ("pg_pool_max", "3"),
     "KITH_SOURCE_ALLOW_HOSTS": ("source_allow_hosts", "dav.lan:5232,files.lan"),
+    "KITH_FORWARDED_ALLOW_IPS": ("forwarded_allow_ips", "10.0.0.2"),
 }
 
 
