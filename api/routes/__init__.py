@@ -47,6 +47,8 @@ ROUTES: list[Any] = [
     merges.list_sources,
     merges.create_source,
     merges.delete_source,
+    merges.test_source,
+    merges.source_password,
     merges.run_source,
     merges.nightly,
 ]

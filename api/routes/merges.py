@@ -9,8 +9,18 @@ from litestar.params import JSONBody
 
 from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now, settings
-from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
-from api.services import contacts, merges, sources
+from api.schemas import (
+    ImportReportOut,
+    MergedOut,
+    MergeIn,
+    SourceIn,
+    SourceOut,
+    SourcePasswordIn,
+    SourceTestIn,
+    SourceTestOut,
+    SuggestionOut,
+)
+from api.services import contacts, dav_sources, merges, sources
 from api.services.health import nightly_status
 
 
@@ -53,8 +63,32 @@ async def create_source(data: JSONBody[SourceIn], request: Request[Any, Any, Any
     user = current_user(request)
     roots = settings(request).folder_roots(user.id)
     return await sources.create_source(
-        user.id, data.kind, data.location, data.format, data.label, roots
+        user.id,
+        data.kind,
+        data.location,
+        data.format,
+        data.label,
+        roots,
+        username=data.username,
+        password=data.password,
+        collections=data.collections,
     )
+
+
+@post("/api/sources/test", status_code=200)
+async def test_source(
+    data: JSONBody[SourceTestIn], request: Request[Any, Any, Any]
+) -> SourceTestOut:
+    """CardDAV/CalDAV "Test connection": the collections found, or the reason it failed."""
+    current_user(request)
+    return await dav_sources.test_connection(data.kind, data.location, data.username, data.password)
+
+
+@post("/api/sources/{source_id:int}/password", status_code=200)
+async def source_password(
+    source_id: IdPath, data: JSONBody[SourcePasswordIn], request: Request[Any, Any, Any]
+) -> SourceOut:
+    return await sources.set_source_password(current_user(request).id, source_id, data.password)
 
 
 @delete("/api/sources/{source_id:int}", status_code=200)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pipeline.formats.dav.multistatus import DAV, Multistatus, same_path
+from pipeline.formats.dav.multistatus import DAV, Multistatus, member_key, same_path
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,9 @@ def from_sync(ms: Multistatus, collection: str) -> Changes:
         if not _is_member(r.href, collection):
             continue
         if r.gone:
-            deleted.append(r.href)
+            deleted.append(member_key(r.href))
         elif r.props:
-            changed[r.href] = r.text(DAV, "getetag") or ""
+            changed[member_key(r.href)] = r.text(DAV, "getetag") or ""
     return Changes(changed, tuple(deleted), ms.sync_token)
 
 
@@ -43,7 +43,7 @@ def listing(ms: Multistatus, collection: str) -> dict[str, str]:
             continue
         if r.has_tag(DAV, "resourcetype", DAV, "collection"):
             continue
-        members[r.href] = r.text(DAV, "getetag") or ""
+        members[member_key(r.href)] = r.text(DAV, "getetag") or ""
     return members
 
 

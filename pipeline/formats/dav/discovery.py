@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.formats.dav.multistatus import CALDAV, CARDDAV, DAV, DavResponse, Multistatus
+from pipeline.formats.dav.multistatus import (
+    CALDAV,
+    CARDDAV,
+    DAV,
+    DavResponse,
+    Multistatus,
+    member_key,
+)
 
 Kind = Literal["carddav", "caldav"]
 HOME_SET = {"carddav": (CARDDAV, "addressbook-home-set"), "caldav": (CALDAV, "calendar-home-set")}
@@ -67,5 +74,5 @@ def resource_data(ms: Multistatus, kind: Kind) -> dict[str, tuple[str, str]]:
     for r in ms.responses:
         data = r.text(ns, name)
         if data:
-            out[r.href] = (r.text(DAV, "getetag") or "", data)
+            out[member_key(r.href)] = (r.text(DAV, "getetag") or "", data)
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 DAV = "DAV:"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
@@ -136,3 +136,14 @@ def same_path(a: str, b: str) -> bool:
     """Whether two hrefs or URLs name one resource (percent-encoding and a final slash aside)."""
     pa, pb = unquote(urlsplit(a).path).rstrip("/"), unquote(urlsplit(b).path).rstrip("/")
     return pa == pb
+
+
+def member_key(href: str) -> str:
+    """One spelling per member: servers may percent-encode an href differently in the sync
+    answer and in the multiget answer (RFC 3986 section 6.2.2 normalization)."""
+    return unquote(urlsplit(href).path)
+
+
+def member_href(key: str) -> str:
+    """The key as an href to send back (RFC 4918 section 8.3: an absolute path, encoded)."""
+    return quote(key, safe="/@:+,;=!$&'()*~")

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from pipeline.formats.dav.multistatus import CALDAV, CARDDAV, DAV
+from pipeline.formats.dav.multistatus import CALDAV, CARDDAV, DAV, member_href
 
 _HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
 _NS = f'xmlns:D="{DAV}" xmlns:C="{CARDDAV}" xmlns:A="{CALDAV}"'
@@ -30,7 +30,7 @@ def _props(props: Iterable[PropName]) -> str:
 
 
 def _hrefs(hrefs: Iterable[str]) -> str:
-    return "".join(f"<D:href>{escape(h)}</D:href>" for h in hrefs)
+    return "".join(f"<D:href>{escape(member_href(h))}</D:href>" for h in hrefs)
 
 
 def propfind(props: Iterable[PropName] = DISCOVERY_PROPS) -> bytes:
