@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from tests.api.test_imports import upload
 from tests.dav.conftest import N
 from tests.dav.servers import PASSWORD, USER, DavServer, card, fill
 
@@ -176,3 +179,49 @@ async def test_discovery_from_the_server_root_finds_the_address_books_and_a_pick
     )
     assert r.status_code == 201, r.text
     assert [c["href"] for c in r.json()["collections"]] == [two]
+
+
+async def test_a_server_without_sync_collection_is_synced_by_comparing_etags(
+    alice: Any, dav: DavServer
+) -> None:
+    from api.db.tables import ImportSource
+
+    url = dav.new_collection("carddav")
+    _fill(dav, url, 6)
+    source = await _add_source(alice, url)
+    # As a server that does not advertise RFC 6578 would have been discovered.
+    collections = json.dumps([{"href": url, "name": "Test", "sync": False}])
+    await (
+        ImportSource.update({ImportSource.collections: collections})
+        .where(ImportSource.id == source["id"])
+        .run()
+    )
+    first = await _run(alice, source["id"])
+    assert first["counts"]["new"] == 6
+    assert dav.proxy.counts["REPORT sync-collection"] == 0
+
+    dav.proxy.reset()
+    second = await _run(alice, source["id"])
+    assert (second["counts"]["new"], second["counts"]["updated"]) == (0, 0)
+    assert dav.proxy.counts["PROPFIND propfind"] == 1
+    assert dav.proxy.counts["REPORT addressbook-multiget"] == 0
+
+    dav.put(url, "card-003.vcf", card(3, note="changed"))
+    dav.delete(url, "card-004.vcf")
+    third = await _run(alice, source["id"])
+    counts = third["counts"]
+    assert (counts["new"], counts["updated"], counts["archived"]) == (0, 1, 1), counts
+
+
+async def test_a_card_already_imported_from_a_vcard_export_stays_one_person(
+    alice: Any, dav: DavServer, tmp_path: Path
+) -> None:
+    export = tmp_path / "contacts.vcf"
+    export.write_text(card(7).replace("UID:google-00007", "UID:old-phone-export-7"))
+    assert (await upload(alice, export))["counts"]["new"] == 1
+    url = dav.new_collection("carddav")
+    _fill(dav, url, 8)
+    report = await _run(alice, (await _add_source(alice, url))["id"])
+    assert report["counts"]["new"] == 7, report["counts"]
+    people = [c for c in await _contacts(alice) if c["full_name"] == "Guest Google007"]
+    assert len(people) == 1
