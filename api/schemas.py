@@ -345,8 +345,9 @@ class SourceTestIn(msgspec.Struct, omit_defaults=True):
     password: str = ""
 
 
-class SourcePasswordIn(msgspec.Struct):
-    password: str
+class SourceUpdateIn(msgspec.Struct, omit_defaults=True):
+    label: str | None = None
+    password: str | None = None  # CardDAV/CalDAV only; sealed, never returned
 
 
 class SourceTestOut(msgspec.Struct):

@@ -48,7 +48,7 @@ ROUTES: list[Any] = [
     merges.create_source,
     merges.delete_source,
     merges.test_source,
-    merges.source_password,
+    merges.update_source,
     merges.run_source,
     merges.nightly,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, delete, get, post
+from litestar import Request, delete, get, patch, post
 from litestar.params import JSONBody
 
 from api.routes.contacts import contact_out
@@ -15,9 +15,9 @@ from api.schemas import (
     MergeIn,
     SourceIn,
     SourceOut,
-    SourcePasswordIn,
     SourceTestIn,
     SourceTestOut,
+    SourceUpdateIn,
     SuggestionOut,
 )
 from api.services import contacts, dav_sources, merges, sources
@@ -84,11 +84,14 @@ async def test_source(
     return await dav_sources.test_connection(data.kind, data.location, data.username, data.password)
 
 
-@post("/api/sources/{source_id:int}/password", status_code=200)
-async def source_password(
-    source_id: IdPath, data: JSONBody[SourcePasswordIn], request: Request[Any, Any, Any]
+@patch("/api/sources/{source_id:int}")
+async def update_source(
+    source_id: IdPath, data: JSONBody[SourceUpdateIn], request: Request[Any, Any, Any]
 ) -> SourceOut:
-    return await sources.set_source_password(current_user(request).id, source_id, data.password)
+    """A new label, or a DAV account's password re-entered (after "re-enter the password")."""
+    return await sources.update_source(
+        current_user(request).id, source_id, label=data.label, password=data.password
+    )
 
 
 @delete("/api/sources/{source_id:int}", status_code=200)

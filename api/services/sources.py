@@ -100,8 +100,14 @@ async def get_source(user_id: int, source_id: int) -> SourceInfo:
     return info
 
 
-async def set_source_password(user_id: int, source_id: int, password: str) -> SourceInfo:
-    await dav_sources.set_password(await get_source(user_id, source_id), password)
+async def update_source(
+    user_id: int, source_id: int, *, label: str | None = None, password: str | None = None
+) -> SourceInfo:
+    source = await get_source(user_id, source_id)
+    if password is not None:
+        await dav_sources.set_password(source, password)
+    if label is not None:
+        await store.set_label(source_id, label.strip() or source.location)
     return await get_source(user_id, source_id)
 
 

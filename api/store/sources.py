@@ -96,6 +96,14 @@ async def insert_source(
     return int(row[0]["id"])
 
 
+async def set_label(source_id: int, label: str) -> None:
+    await (
+        ImportSource.update({ImportSource.label: label[:200]})
+        .where(ImportSource.id == source_id)
+        .run()
+    )
+
+
 async def set_secret(source_id: int, sealed: str | None) -> None:
     await (
         ImportSource.update({ImportSource.secret: sealed}).where(ImportSource.id == source_id).run()

@@ -114,7 +114,7 @@ async def test_a_changed_secret_key_asks_to_re_enter_the_password(
         report = (await alice.post(f"/api/sources/{source_id}/run")).json()
         assert report["status"] == "failed"
         assert "re-enter the password" in report["error"]
-        r = await alice.post(f"/api/sources/{source_id}/password", json={"password": PASSWORD})
+        r = await alice.patch(f"/api/sources/{source_id}", json={"password": PASSWORD})
         assert r.status_code == 200
         assert (await alice.post(f"/api/sources/{source_id}/run")).json()["status"] == "ok"
     finally:

@@ -144,7 +144,7 @@ async def test_a_wrong_password_fails_the_run_with_a_plain_reason(
     assert "the server refused the username or password" in r.json()["error"]
 
     source = await _add_source(alice, url)
-    r = await alice.post(f"/api/sources/{source['id']}/password", json={"password": "wrong"})
+    r = await alice.patch(f"/api/sources/{source['id']}", json={"password": "wrong"})
     assert r.status_code == 200 and r.json()["password_set"] is True
     report = await _run(alice, source["id"])
     assert report["status"] == "failed"
