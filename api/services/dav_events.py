@@ -59,8 +59,16 @@ async def sync_events(
         state = await load_state(source_id, cal.href)
         listed = await calendar_etags(account, cal.href, *window)
         changes = compare(listed, {h: e for h, (e, _u) in state.members.items()})
+        # An event that was still ahead last time is read again once it has passed, so its
+        # planned interaction becomes a meeting (the second value of a member: its last start).
+        passed = {
+            h
+            for h, (_e, last) in state.members.items()
+            if last and last <= now.astimezone(dt.UTC).isoformat()
+        }
+        wanted = sorted(set(changes.changed) | (passed & set(listed)))
         try:
-            fetched = await multiget(account, "caldav", cal.href, list(changes.changed))
+            fetched = await multiget(account, "caldav", cal.href, wanted)
         except DavError as exc:
             raise DavError(f"the server failed while sending the changed events ({exc})") from None
         members = {h: v for h, v in state.members.items() if h in listed}
@@ -68,7 +76,9 @@ async def sync_events(
             found, problems = await anyio.to_thread.run_sync(_parse, user, href, data, window)
             items += found
             issues += problems
-            members[href] = (etag or listed.get(href, ""), "")
+            ahead = [i.at for i in found if i.at > now]
+            last = max(ahead).astimezone(dt.UTC).isoformat() if ahead else ""
+            members[href] = (etag or listed.get(href, ""), last)
         states.append((cal.href, CollectionState(None, members)))
     result = ParseResult(format="ics", interactions=items)
     async with write_transaction():

@@ -129,6 +129,11 @@ async def apply_cards(
 ) -> tuple[dict[str, int], list[IssueOut]]:
     """Apply every batch and store every new state, in the caller's write transaction."""
     records = [r for b in batches for _href, r in b.records]
+    gone = [uid for b in batches for uid in b.gone_uids]
+    if not records and not gone:  # nothing changed: no need to load the address book
+        for batch in batches:
+            await save_state(source_id, batch.collection, batch.state)
+        return {}, [i for b in batches for i in b.issues]
     result = ParseResult(format="vcard", contacts=records)
     existing = await load_existing(user.id)
     source = source_name("vcard", "", source_id)
@@ -136,7 +141,6 @@ async def apply_cards(
         lambda: plan_import(records, existing, source=source, full_export=False)
     )
     touched = {m.contact_id for m in plan.matches if m.contact_id is not None}
-    gone = [uid for b in batches for uid in b.gone_uids]
     archives = archives_for_gone(existing, source=source, gone_uids=gone, touched=touched)
     plan = replace(plan, archives=tuple(archives))
     result.issues.extend(plan.issues)

@@ -37,7 +37,7 @@ def _event(uid: str, start: str, summary: str, *attendees: str) -> str:
 
 
 async def test_a_calendar_gives_meetings_and_planned_interactions_and_a_second_sync_adds_nothing(
-    alice: Any, dav: DavServer
+    alice: Any, dav: DavServer, clock: Any
 ) -> None:
     r = await alice.post(
         "/api/contacts", json={"full_name": "Jane Doe", "emails": ["jane@example.com"]}
@@ -67,6 +67,14 @@ async def test_a_calendar_gives_meetings_and_planned_interactions_and_a_second_s
     assert second["status"] == "ok" and second["counts"]["interactions"] == 0
     assert dav.proxy.counts["REPORT calendar-multiget"] == 0, dav.proxy.counts
     assert len(await Interaction.select().where(Interaction.contact == jane).run()) == 3
+
+    clock.advance(days=30)  # the review has happened: read again, it becomes a meeting
+    third = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    assert third["status"] == "ok" and third["counts"]["interactions"] == 1, third
+    rows = await Interaction.select(Interaction.kind).where(Interaction.contact == jane).run()
+    assert sorted(r["kind"] for r in rows) == ["meeting", "meeting", "meeting", "planned"]
+    fourth = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    assert fourth["counts"]["interactions"] == 0
 
 
 async def test_the_password_is_in_neither_the_database_file_nor_the_logs(

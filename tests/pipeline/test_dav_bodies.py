@@ -130,3 +130,23 @@ def test_hrefs_resolve_against_the_collection_and_compare_by_path() -> None:
     assert resolve("https://h/u/book/", "/u/book/a.vcf") == "https://h/u/book/a.vcf"
     assert same_path("https://h/u/bo%6Fk/", "/u/book")
     assert batches(list("abcde"), 2) == [["a", "b"], ["c", "d"], ["e"]]
+
+
+def test_a_card_gone_from_the_server_archives_only_what_this_source_alone_created() -> None:
+    from pipeline.identity.gone import archives_for_gone
+    from pipeline.identity.merge import ExistingContact
+
+    src = "source:3"
+    mine = ExistingContact(id=1, source_uids=frozenset({f"{src}:u1"}), source=src)
+    edited = ExistingContact(
+        id=2, source_uids=frozenset({f"{src}:u2"}), source=src, edited_fields=frozenset({"note"})
+    )
+    shared = ExistingContact(
+        id=3, source_uids=frozenset({f"{src}:u3", "file:vcard:a.vcf:u3"}), source=src
+    )
+    other = ExistingContact(id=4, source_uids=frozenset({"source:9:u1"}), source="source:9")
+    touched = ExistingContact(id=5, source_uids=frozenset({f"{src}:u5"}), source=src)
+    existing = [mine, edited, shared, other, touched]
+    gone = ["u1", "u2", "u3", "u5"]
+    assert archives_for_gone(existing, source=src, gone_uids=gone, touched={5}) == [1]
+    assert archives_for_gone(existing, source=src, gone_uids=[]) == []
