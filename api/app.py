@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.openapi.config import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from api import db, outbound
+from api import db, outbound, secrets_box
 from api.auth import session_auth
 from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
@@ -148,6 +148,7 @@ def create_app(
     clock = clock or system_clock
     db.configure(settings)
     outbound.configure(outbound.policy_from(settings))
+    secrets_box.configure(settings.secret_key)
     run_scheduler = settings.serve_runs_nightly if start_scheduler is None else start_scheduler
     health = HealthState(health_report)
 

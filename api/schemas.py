@@ -371,6 +371,16 @@ class SourceIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     location: str
     format: str = "auto"
     label: Label = ""
+    # CardDAV/CalDAV only: the account, and the collection hrefs to sync (none: all found).
+    username: str | None = None
+    password: str | None = None
+    collections: list[str] | None = None
+
+
+class CollectionOut(msgspec.Struct):
+    href: str
+    name: str
+    sync: bool = False  # the server offers RFC 6578 sync-collection
 
 
 class SourceOut(msgspec.Struct):
@@ -382,3 +392,25 @@ class SourceOut(msgspec.Struct):
     last_run_at: dt.datetime | None
     last_status: str | None
     last_error: str | None
+    username: str | None = None
+    password_set: bool = False  # never the password itself
+    collections: list[CollectionOut] = msgspec.field(default_factory=list)
+    last_counts: dict[str, int] | None = None
+
+
+class SourceTestIn(msgspec.Struct, omit_defaults=True):
+    kind: str
+    location: str
+    username: str = ""
+    password: str = ""
+
+
+class SourceUpdateIn(msgspec.Struct, omit_defaults=True):
+    label: str | None = None
+    password: str | None = None  # CardDAV/CalDAV only; sealed, never returned
+
+
+class SourceTestOut(msgspec.Struct):
+    ok: bool
+    collections: list[CollectionOut] = msgspec.field(default_factory=list)
+    error: str | None = None

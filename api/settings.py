@@ -132,6 +132,12 @@ def env_password(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("KITH_PASSWORD") or None
 
 
+def env_source_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """`kith source add` takes a CardDAV/CalDAV password from KITH_SOURCE_PASSWORD (scripts)."""
+    env = os.environ if environ is None else environ
+    return env.get("KITH_SOURCE_PASSWORD") or None
+
+
 def shared_secret(path: Path) -> str:
     """The key in `path`, created on first use (the secret key; the first-run setup code). Several processes may start at once on a fresh
     data folder (`kith serve --workers 4`): each writes a candidate to its own temporary file and

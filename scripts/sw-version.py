@@ -1,18 +1,29 @@
 #!/usr/bin/env python3
-"""Set sw.js's VERSION to the hash tests/api/test_web_assets.py expects (run after editing web/)."""
+"""Rewrite web/sw.js's VERSION to the hash tests/api/test_web_assets.py expects (run after any
+change under web/, e.g. after a merge that touched the shell)."""
 
-from __future__ import annotations
-
+import hashlib
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+WEB = Path(__file__).resolve().parent.parent / "web"
+SW = WEB / "sw.js"
+LINE = re.compile(r'const VERSION = "[^"]*";')
 
-from tests.api.test_web_assets import WEB, shell_version
 
-sw = WEB / "sw.js"
-text = sw.read_text()
-new = re.sub(r'const VERSION = "[^"]*";', f'const VERSION = "{shell_version()}";', text)
-sw.write_text(new)
-print(shell_version())
+def main() -> None:
+    text = SW.read_text()
+    block = re.search(r"const PRECACHE = \[(.*?)\];", text, re.S)
+    assert block, "sw.js has a PRECACHE list"
+    digest = hashlib.sha256()
+    for url in sorted(re.findall(r'"([^"]+)"', block.group(1))):
+        path = WEB / ("index.html" if url == "/" else url.lstrip("/"))
+        digest.update(url.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(LINE.sub('const VERSION = "";', text).encode())
+    version = digest.hexdigest()[:8]
+    SW.write_text(LINE.sub(f'const VERSION = "{version}";', text, count=1))
+    print(version)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 // VERSION changes with every change under web/ (tests/api/test_web_assets.py checks it against a
 // hash of the shell), so an update installs new caches and the page offers "Reload".
 
-const VERSION = "56ca760e";
+const VERSION = "2c6da547";
 const SHELL_CACHE = `kith-shell-${VERSION}`;
 const DATA_CACHE = `kith-data-${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
@@ -28,6 +28,7 @@ const PRECACHE = [
   "/js/views/import.js",
   "/js/views/calendar.js",
   "/js/views/settings.js",
+  "/js/views/dav-source.js",
   "/js/views/signin.js",
   "/js/views/setup.js",
   "/js/views/guide.js",

@@ -148,7 +148,7 @@ class FeedToken(Table):
 class ImportSource(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    kind = Varchar(length=8)  # folder | url
+    kind = Varchar(length=8)  # folder | url | carddav | caldav
     location = Text()
     format = Varchar(length=32, default="auto")
     label = Varchar(length=200, default="")
@@ -159,6 +159,21 @@ class ImportSource(Table):
     last_run_at = Timestamptz(null=True, default=None)
     last_status = Varchar(length=16, null=True, default=None)
     last_error = Text(null=True, default=None)
+    # CardDAV/CalDAV: the account, its password sealed by api/secrets_box.py, and the JSON list
+    # of the collections to sync ({"href", "name", "sync"}).
+    username = Varchar(length=300, null=True, default=None)
+    secret = Text(null=True, default=None)
+    collections = Text(default="[]")
+
+
+class SyncState(Table):
+    """What the last successful sync of one DAV collection left (RFC 6578 token, ETags)."""
+
+    id = Serial(primary_key=True)
+    import_source = ForeignKey(references=ImportSource, on_delete=OnDelete.cascade, index=True)
+    collection = Text()
+    sync_token = Text(null=True, default=None)
+    etags = Text(default="{}")  # JSON: href -> [etag, uid of the card or event]
 
 
 class ImportRun(Table):
@@ -231,6 +246,7 @@ TABLES: list[type[Table]] = [
     Reminder,
     FeedToken,
     ImportSource,
+    SyncState,
     ImportRun,
     MergeSuggestion,
     MetPerson,

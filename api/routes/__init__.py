@@ -62,6 +62,8 @@ ROUTES: list[Any] = [
     merges.list_sources,
     merges.create_source,
     merges.delete_source,
+    merges.test_source,
+    merges.update_source,
     merges.run_source,
     merges.nightly,
 ]

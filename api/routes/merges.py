@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, delete, get, post
+from litestar import Request, delete, get, patch, post
 from litestar.params import JSONBody
 
 from api.errors import NotFound, TooManyRequests
 from api.routes.deps import IdPath, current_user, now, settings
-from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
-from api.services import contacts, merges, sources
+from api.schemas import (
+    ImportReportOut,
+    MergedOut,
+    MergeIn,
+    SourceIn,
+    SourceOut,
+    SourceTestIn,
+    SourceTestOut,
+    SourceUpdateIn,
+    SuggestionOut,
+)
+from api.services import contacts, dav_sources, merges, sources
 from api.services.health import nightly_status
 
 
@@ -50,7 +60,34 @@ async def create_source(data: JSONBody[SourceIn], request: Request[Any, Any, Any
     user = current_user(request)
     roots = settings(request).folder_roots(user.id)
     return await sources.create_source(
-        user.id, data.kind, data.location, data.format, data.label, roots
+        user.id,
+        data.kind,
+        data.location,
+        data.format,
+        data.label,
+        roots,
+        username=data.username,
+        password=data.password,
+        collections=data.collections,
+    )
+
+
+@post("/api/sources/test", status_code=200)
+async def test_source(
+    data: JSONBody[SourceTestIn], request: Request[Any, Any, Any]
+) -> SourceTestOut:
+    """CardDAV/CalDAV "Test connection": the collections found, or the reason it failed."""
+    current_user(request)
+    return await dav_sources.test_connection(data.kind, data.location, data.username, data.password)
+
+
+@patch("/api/sources/{source_id:int}")
+async def update_source(
+    source_id: IdPath, data: JSONBody[SourceUpdateIn], request: Request[Any, Any, Any]
+) -> SourceOut:
+    """A new label, or a DAV account's password re-entered (after "re-enter the password")."""
+    return await sources.update_source(
+        current_user(request).id, source_id, label=data.label, password=data.password
     )
 
 

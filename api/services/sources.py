@@ -16,6 +16,7 @@ from api import outbound
 from api.errors import BadRequest, NotFound
 from api.outbound import OutboundPolicy
 from api.schemas import SourceOut
+from api.services import dav_sources, dav_sync
 from api.services.imports import ImportReport, import_file
 from api.services.users import UserInfo
 from api.store import import_runs
@@ -55,7 +56,7 @@ async def check_location(
                 ) from None
             raise BadRequest(f"this URL cannot be a source: {exc.user_message}") from None
         return location
-    raise BadRequest("kind must be 'folder' or 'url'")
+    raise BadRequest("kind must be 'folder', 'url', 'carddav' or 'caldav'")
 
 
 def inside(path: Path, roots: list[Path]) -> bool:
@@ -71,8 +72,20 @@ async def create_source(
     fmt: str = "auto",
     label: str = "",
     roots: list[Path] | None = None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    collections: list[str] | None = None,
 ) -> SourceInfo:
-    """`roots` confines folder sources (the API always passes the user's roots)."""
+    """`roots` confines folder sources (the API always passes the user's roots). CardDAV and
+    CalDAV sources take an account and optionally the collections to sync (api/services/
+    dav_sources.py)."""
+    which = dav_sources.dav_kind(kind)
+    if which is not None:
+        source_id = await dav_sources.create_dav_source(
+            user_id, which, location, username, password, label, collections
+        )
+        return await get_source(user_id, source_id)
     if fmt not in FORMAT_CHOICES:
         raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
     location = await check_location(kind, location, roots)
@@ -85,6 +98,17 @@ async def get_source(user_id: int, source_id: int) -> SourceInfo:
     if info is None:
         raise NotFound("no such source")
     return info
+
+
+async def update_source(
+    user_id: int, source_id: int, *, label: str | None = None, password: str | None = None
+) -> SourceInfo:
+    source = await get_source(user_id, source_id)
+    if password is not None:
+        await dav_sources.set_password(source, password)
+    if label is not None:
+        await store.set_label(source_id, label.strip() or source.location)
+    return await get_source(user_id, source_id)
 
 
 async def list_sources(user_id: int) -> list[SourceInfo]:
@@ -146,6 +170,8 @@ async def run_source(
     row = await store.find_source_row(user.id, source_id)
     if row is None:
         raise NotFound("no such source")
+    if dav_sources.dav_kind(row.kind) is not None:
+        return await dav_sync.run_dav_source(user, row, now)
     validators: tuple[str | None, str | None] | None = None
     try:
         if row.kind == "folder":

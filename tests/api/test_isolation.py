@@ -50,6 +50,7 @@ MATRIX = [r for r in id_routes() if not r[1].startswith("/feed/")]
 
 # Valid bodies, so B's 404 comes from the ownership check and not from validation.
 BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "update_source": lambda ids: {"label": "Renamed by B"},
     "update_contact": lambda ids: {"full_name": "Hacked by B", "note": "B was here"},
     "update_circle": lambda ids: {"name": "Hacked by B", "cadence_days": 1},
     "log_interaction": lambda ids: {"kind": "coffee", "idempotency_key": "b-key-1"},

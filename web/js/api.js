@@ -174,6 +174,8 @@ export const listSources = () => get("/api/sources");
 export const addSource = (body) => post("/api/sources", body);
 export const deleteSource = (id) => del(`/api/sources/${id}`);
 export const runSource = (id) => post(`/api/sources/${id}/run`);
+export const testSource = (body) => post("/api/sources/test", body);
+export const setSourcePassword = (id, password) => patch(`/api/sources/${id}`, { password });
 export const nightly = () => get("/api/nightly");
 
 // Calendar feed

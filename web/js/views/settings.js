@@ -2,6 +2,9 @@
 
 import * as api from "../api.js";
 import { add, errorBox, formatTime, h } from "../util.js";
+import { davSourceForm } from "./dav-source.js";
+
+const KIND_NAMES = { url: "URL", folder: "Folder", carddav: "Contacts server", caldav: "Calendar server" };
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -137,22 +140,34 @@ function sourcesSection(ctx, sources, nightly) {
   section.append(
     sources.length ? list : h("p", { class: "empty", text: "No sources. Add a folder or a URL that holds an export; Kith re-imports it every night." }),
     addSourceForm(ctx),
+    davSourceForm(ctx),
   );
   return section;
+}
+
+function countsText(c) {
+  const parts = [`${c.new || 0} new`, `${c.updated || 0} updated`];
+  if (c.archived) parts.push(`${c.archived} archived`);
+  if (c.interactions) parts.push(`${c.interactions} meetings`);
+  return parts.join(", ");
 }
 
 function sourceRow(s) {
   const status = h("p", {
     class: s.last_status === "failed" ? "error" : "hint",
     text: s.last_run_at
-      ? `Last run ${formatTime(s.last_run_at)}: ${s.last_status}${s.last_error ? ` (${s.last_error})` : ""}`
+      ? `Last run ${formatTime(s.last_run_at)}: ${s.last_status}${s.last_counts && s.last_status !== "failed" ? ` (${countsText(s.last_counts)})` : ""}${s.last_error ? ` (${s.last_error})` : ""}`
       : "Not run yet.",
   });
+  const collections = (s.collections || []).length
+    ? h("ul", { class: "dav-collections" }, s.collections.map((c) => h("li", { text: c.name, title: c.href })))
+    : null;
   const li = h(
     "li",
     { class: "source", "data-source-id": s.id },
     h("strong", { text: s.label || s.location }),
-    h("span", { class: "sub", text: `${s.kind === "url" ? "URL" : "Folder"}: ${s.location}${s.format ? ` (${s.format})` : ""}` }),
+    h("span", { class: "sub", text: `${KIND_NAMES[s.kind] || s.kind}: ${s.location}${s.username ? ` as ${s.username}` : s.format ? ` (${s.format})` : ""}` }),
+    collections,
     status,
   );
   const run = h("button", {
@@ -168,7 +183,7 @@ function sourceRow(s) {
         const c = report.counts || {};
         status.textContent =
           report.status === "ok"
-            ? `Done: ${c.new || 0} new, ${c.updated || 0} updated, ${(report.issues || []).length} issues.`
+            ? `Done: ${countsText(c)}, ${(report.issues || []).length} issues.`
             : `Failed: ${report.error}`;
       } catch (err) {
         status.textContent = err.message;
@@ -193,7 +208,30 @@ function sourceRow(s) {
     },
   });
   li.append(h("div", { class: "button-row" }, run, remove));
+  if ((s.last_error || "").includes("re-enter the password")) li.append(passwordForm(s, status));
   return li;
+}
+
+// The secret key changed, so the sealed password no longer opens: ask for it again.
+function passwordForm(s, status) {
+  const input = h("input", { type: "password", autocomplete: "current-password", "aria-label": `New password for ${s.label || s.location}` });
+  return h(
+    "form",
+    {
+      class: "button-row",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          await api.setSourcePassword(s.id, input.value);
+          status.textContent = "Password saved. Run the source to check it.";
+        } catch (err) {
+          status.textContent = err.message;
+        }
+      },
+    },
+    input,
+    h("button", { type: "submit", class: "btn", text: "Save password" }),
+  );
 }
 
 function addSourceForm(ctx) {

@@ -1,0 +1,1 @@
+"""WebDAV, CardDAV and CalDAV bodies: multistatus parsing and request builders (pure)."""
