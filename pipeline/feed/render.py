@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
@@ -113,24 +114,18 @@ def render_feed(
     ordered = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
     latest = {r.uid: r for r in ordered}
     events: dict[str, tuple[dt.date, bytes]] = {}
+    alarm, user_key = cal.alarm_hour, cal.user_key
     for item in latest.values():
         if first <= item.day <= last:
-            _put(
-                events,
-                ("r", item, base, cal.alarm_hour),
-                lambda i=item: _reminder_event(i, base, cal.alarm_hour),
-            )
+            build = partial(_reminder_event, item, base, alarm)
+            _put(events, ("r", item, base, alarm), build)
     for birthday in sorted(birthdays, key=lambda b: (_utc(b.changed_at), repr(b))):
-        key = ("b", birthday, cal.user_key, base, cal.alarm_hour)
-        _put(events, key, lambda b=birthday: _birthday_event(b, cal.user_key, base, cal.alarm_hour))
+        build_birthday = partial(_birthday_event, birthday, user_key, base, alarm)
+        _put(events, ("b", birthday, user_key, base, alarm), build_birthday)
     for followup in sorted(followups, key=lambda f: (_utc(f.changed_at), repr(f))):
         if first <= followup.due_on <= last:
-            key = ("f", followup, cal.user_key, base, cal.alarm_hour)
-            _put(
-                events,
-                key,
-                lambda f=followup: _followup_event(f, cal.user_key, base, cal.alarm_hour),
-            )
+            build = partial(_followup_event, followup, user_key, base, alarm)
+            _put(events, ("f", followup, user_key, base, alarm), build)
 
     head: bytes = _calendar(cal).to_ical()
     assert head.endswith(_END)
