@@ -49,7 +49,10 @@ fmt: install ## format and autofix
 typecheck: install ## mypy --strict on api and pipeline
 	.venv/bin/mypy
 
-bench: install ## run every benchmark; prints a table and writes bench/results.json
+bench: install ## run every benchmark (BENCH_QUICK=1: small and short); prints a table and writes bench/results.json
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; } || \
+		echo "wrk is missing (apt-get install wrk): the HTTP figures will fail"
 	$(PY) -m bench.run
 
 e2e: install ## browser tests in headless Chromium; screenshots in test-results/screenshots

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
@@ -112,24 +113,54 @@ def render_feed(
     # the remaining ties), so a permutation of the input can never change the bytes.
     ordered = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
     latest = {r.uid: r for r in ordered}
-    events: dict[str, Event] = {}
+    events: dict[str, tuple[dt.date, bytes]] = {}
+    alarm, user_key = cal.alarm_hour, cal.user_key
     for item in latest.values():
         if first <= item.day <= last:
-            events[item.uid] = _reminder_event(item, base, cal.alarm_hour)
+            build = partial(_reminder_event, item, base, alarm)
+            _put(events, ("r", item, base, alarm), build)
     for birthday in sorted(birthdays, key=lambda b: (_utc(b.changed_at), repr(b))):
-        event = _birthday_event(birthday, cal.user_key, base, cal.alarm_hour)
-        if event is not None:
-            events[str(event["UID"])] = event
+        build_birthday = partial(_birthday_event, birthday, user_key, base, alarm)
+        _put(events, ("b", birthday, user_key, base, alarm), build_birthday)
     for followup in sorted(followups, key=lambda f: (_utc(f.changed_at), repr(f))):
         if first <= followup.due_on <= last:
-            event = _followup_event(followup, cal.user_key, base, cal.alarm_hour)
-            events[str(event["UID"])] = event
+            build = partial(_followup_event, followup, user_key, base, alarm)
+            _put(events, ("f", followup, user_key, base, alarm), build)
 
-    calendar = _calendar(cal)
-    for uid in sorted(events, key=lambda u: (events[u].decoded("DTSTART"), u)):
-        calendar.add_component(events[uid])
-    body: bytes = calendar.to_ical()
-    return body
+    head: bytes = _calendar(cal).to_ical()
+    assert head.endswith(_END)
+    chunks = [events[uid][1] for uid in sorted(events, key=lambda u: (events[u][0], u))]
+    return head[: -len(_END)] + b"".join(chunks) + _END
+
+
+_END = b"END:VCALENDAR\r\n"
+# An event's bytes depend only on its item and the calendar settings in the key (nothing on
+# `today`), so they are kept between renders: after one change, a re-render serialises one
+# event, not every event of the book (icalendar's serialisation is most of a render's time).
+# A memo, not state: the same key always gives the same bytes. Bounded: cleared when full.
+_MEMO: dict[tuple[object, ...], tuple[str, dt.date, bytes] | None] = {}
+_MEMO_LIMIT = 20_000
+
+
+def _put(
+    events: dict[str, tuple[dt.date, bytes]],
+    key: tuple[object, ...],
+    build: Callable[[], Event | None],
+) -> None:
+    if key in _MEMO:
+        held = _MEMO[key]
+    else:
+        event = build()
+        held = (
+            None
+            if event is None
+            else (str(event["UID"]), event.decoded("DTSTART"), event.to_ical())
+        )
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[key] = held
+    if held is not None:
+        events[held[0]] = (held[1], held[2])
 
 
 def _calendar(cal: FeedCalendar) -> Calendar:

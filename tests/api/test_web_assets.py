@@ -271,3 +271,11 @@ def test_text_colours_meet_wcag_aa_contrast_in_both_themes(theme):
 def test_dark_theme_overrides_every_colour():
     colours = theme_colours()
     assert set(colours["dark"]) == set(colours["light"])
+
+
+async def test_the_manifest_revalidates_with_its_etag_and_gets_304(web_client):
+    first = await web_client.get("/manifest.webmanifest")
+    etag = first.headers["etag"]
+    again = await web_client.get("/manifest.webmanifest", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag

@@ -119,3 +119,17 @@ def test_end_to_end_the_feed_of_a_real_server_says_reconnect_with_that_contact(
 def test_the_factory_of_several_workers_names_a_function_that_builds_the_app():
     module, name = serve.APP_FACTORY.split(":")
     assert callable(getattr(importlib.import_module(module), name))
+
+
+def test_the_listening_socket_is_tcp_so_each_connection_gets_tcp_nodelay():
+    # asyncio sets TCP_NODELAY on accepted connections only for sockets whose proto is TCP;
+    # without it a response in two segments waits for the client's delayed ACK.
+    sock = serve.listen("127.0.0.1", 0)
+    try:
+        sock.listen()
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        with client, accepted:
+            assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
