@@ -18,10 +18,10 @@ from api.services import meetings, merges, strength
 from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
 from api.store import import_runs, nightly_runs
-from api.store.book import load_existing
+from api.store.book import key_values, load_existing
 from api.store.imports import Progress, StalePlan, execute_writes
 from pipeline.formats.dispatch import parse_export
-from pipeline.identity.match import ImportPlan, plan_import
+from pipeline.identity.match import ImportPlan, plan_import, probably_new
 from pipeline.identity.writes import ImportWrites, Ref, writes_of
 from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
@@ -76,25 +76,21 @@ def _thumbnails(records: Sequence[ContactRecord], indexes: Iterable[int]) -> Pho
     return {i: thumbnail(records[i].photo or b"") for i in indexes}
 
 
-async def prepare_photos(
-    user: UserInfo, result: ParseResult, *, source: str, full_export: bool
-) -> Photos:
-    """Thumbnails for the contacts this file will insert, made in a worker thread BEFORE the
-    write transaction opens (an import holds SQLite's write lock for every user).
+async def prepare_photos(user: UserInfo, result: ParseResult, *, source: str) -> Photos:
+    """Thumbnails for the contacts this file will most likely insert, made in a worker thread
+    BEFORE the write transaction opens (an import holds SQLite's write lock for every user).
 
-    Which records are inserted is known only from a plan, so a plan is made here without the
-    lock; the plan made under the lock rarely differs, and any insert it adds is thumbnailed
-    there (also in a thread). Existing contacts never take a photo from an import.
+    Existing contacts never take a photo from an import, so only records none of the user's
+    keys claims are thumbnailed (a re-import thumbnails nothing); an insert the plan makes
+    under the lock that this forecast missed is thumbnailed there, also in a thread.
     """
     records = result.contacts
-    if not any(r.photo for r in records):
+    with_photo = [i for i, r in enumerate(records) if r.photo]
+    if not with_photo:
         return {}
     async with read_transaction():
-        existing = await load_existing(user.id)
-    plan = await anyio.to_thread.run_sync(
-        lambda: plan_import(records, existing, source=source, full_export=full_export)
-    )
-    wanted = [i for i in _photo_records(writes_of(plan), records) if i is not None]
+        known = await key_values(user.id)
+    wanted = probably_new(records, with_photo, known, source=source)
     return await anyio.to_thread.run_sync(lambda: _thumbnails(records, wanted))
 
 
@@ -238,7 +234,7 @@ async def import_file(
     try:
         if result.interactions is None:
             source = source_name(result.format, filename, import_source_id)
-            photos = await prepare_photos(user, result, source=source, full_export=full_export)
+            photos = await prepare_photos(user, result, source=source)
         counts = await until_fresh(attempt)
     except Exception as exc:
         message = (

@@ -10,6 +10,7 @@ from api.schemas import MeOut
 from api.security import check_password_strength, hash_password, verifier
 from api.services.circles import create_default_circles
 from api.store import users as store
+from pipeline.limits import EMAIL_MAX
 from pipeline.normalize import normalize_email
 
 # The account as every layer sees it: the struct /api/auth/me serves.
@@ -35,6 +36,8 @@ async def create_user(
     address = normalize_email(email)
     if address is None:
         raise BadRequest(f"{email!r} is not an email address")
+    if len(address) > EMAIL_MAX:
+        raise BadRequest(f"an email address has at most {EMAIL_MAX} characters")
     problem = check_password_strength(password)
     if problem:
         raise BadRequest(problem)

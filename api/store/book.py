@@ -55,6 +55,12 @@ async def load_existing(user_id: int) -> list[ExistingContact]:
     return out
 
 
+async def key_values(user_id: int) -> set[str]:
+    """Every key value the user's contacts hold, of any kind (call inside a transaction)."""
+    rows = await fetch_tuples('SELECT value FROM contact_key WHERE "user" = ?', user_id)
+    return {r[0] for r in rows}
+
+
 def column_values(values: Mapping[str, object]) -> dict[str, Any]:
     """Contact field values as their columns store them (lists as JSON text, full_name never
     NULL); names that are not contact fields are dropped."""

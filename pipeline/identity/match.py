@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.identity.merge import (
@@ -36,6 +36,7 @@ __all__ = [
     "Suggestion",
     "apply_plan",
     "plan_import",
+    "probably_new",
 ]
 
 RANKS: tuple[KeyKind, ...] = ("source-uid", "email", "phone")  # DESIGN.md section 4 order
@@ -161,6 +162,23 @@ def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
         name_fallback=not uid and not keyless,
         keyless_name=keyless and not uid,
     )
+
+
+def probably_new(
+    records: Sequence[ContactRecord], indexes: Iterable[int], known: Collection[str], *, source: str
+) -> list[int]:
+    """Which of these records no key in `known` (the user's key values) claims: the ones an
+    import of `source` will most likely insert. A cheap forecast, made without the write lock so
+    work for new contacts (photo thumbnails) can be done before it; `plan_import` decides."""
+    ns = f"{source}:"
+    out = []
+    for i in indexes:
+        prep = _prepare(i, records[i], ns)
+        if prep is not None and not any(
+            v in known for v in (*prep.uids, *prep.emails, *prep.phones)
+        ):
+            out.append(i)
+    return out
 
 
 def plan_import(

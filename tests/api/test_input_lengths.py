@@ -173,3 +173,11 @@ async def test_circles_sources_and_settings_refuse_over_long_text(alice):
         json={"kind": "call", "idempotency_key": "k" * 201},
     )
     assert r.status_code == 400 and "idempotency_key" in r.json()["error"], r.text
+
+
+async def test_an_account_with_an_over_long_email_is_refused_plainly(clean_db):
+    from api.errors import BadRequest
+    from tests.conftest import make_user
+
+    with pytest.raises(BadRequest, match="at most 254 characters"):
+        await make_user("a" * 300 + "@example.com")
