@@ -44,10 +44,12 @@ def parse_export(
     fmt: str = "auto",
     own_emails: frozenset[str] = frozenset(),
     calendar_window: tuple[dt.datetime, dt.datetime] | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> ParseResult:
     """Parse one exported file. Raises UnreadableFile when nothing at all can be read.
 
-    `calendar_window` bounds recurring-event expansion (the caller knows "now"; pipeline does not).
+    `calendar_window` bounds recurring-event expansion (the caller knows "now"; pipeline does not);
+    `zone` is the user's time zone, where a calendar's floating times and all-day days happen.
     """
     if fmt not in FORMAT_CHOICES:
         raise UnreadableFile(f"unknown format {fmt!r}")
@@ -60,7 +62,9 @@ def parse_export(
         from pipeline.formats.ics.parse import parse_calendar
 
         start, end = calendar_window or (None, None)
-        return parse_calendar(raw, own_emails=own_emails, window_start=start, window_end=end)
+        return parse_calendar(
+            raw, own_emails=own_emails, window_start=start, window_end=end, zone=zone
+        )
     from pipeline.formats.csv.parse import parse_csv
 
     return _without_controls(parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind))
