@@ -282,6 +282,10 @@ class FeedOut(msgspec.Struct):
     created_at: dt.datetime
     last_fetched_at: dt.datetime | None
     last_user_agent: str | None
+    # True when the secret key changed since the link was made: it cannot be shown again (the
+    # URL fields are empty), calendars subscribed to it keep working, `warning` says to rotate.
+    key_changed: bool = False
+    warning: str | None = None
 
 
 class DoneIn(msgspec.Struct, omit_defaults=True):

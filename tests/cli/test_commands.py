@@ -179,3 +179,15 @@ def test_demo_creates_one_account_with_a_network_and_refuses_a_second(kith: Kith
     assert len(doc["contacts"]) > 100 and doc["interactions"]
     done = kith("demo", "--email", "demo@example.com", code=1)
     assert done.err == "kith: demo@example.com exists already; sign in with its password\n"
+
+
+def test_feed_url_after_a_secret_key_change_says_to_rotate_in_one_line(kith: Kith):
+    kith("user", "add", "me@example.com")
+    url = kith("feed-url", "--user", "me@example.com").out.strip()
+    kith.monkeypatch.setenv("KITH_SECRET_KEY", "a-different-secret-key")
+    failed = kith("feed-url", "--user", "me@example.com", code=1)
+    assert failed.out == "" and failed.err.count("\n") == 1
+    assert "secret key changed" in failed.err and "--rotate" in failed.err
+    rotated = kith("feed-url", "--user", "me@example.com", "--rotate").out.strip()
+    assert rotated != url and rotated.endswith("/kith.ics")
+    assert kith("feed-url", "--user", "me@example.com").out.strip() == rotated
