@@ -6,6 +6,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 
 from api.db import write_transaction
@@ -156,9 +157,22 @@ async def export_csv(user_id: int) -> str:
     return out.getvalue()
 
 
+# Every line break some reader splits a line on (CR LF, CR, LF, and what str.splitlines also
+# honours: VT, FF, FS, GS, RS, NEL, LINE and PARAGRAPH SEPARATOR): a raw one would end the
+# content line, and what follows could forge properties or whole cards.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def _vescape(text: str) -> str:
-    """RFC 6350 section 3.4: backslash, comma, semicolon and newline are escaped."""
-    return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+    """RFC 6350 section 3.4: backslash, comma and semicolon are escaped, and a newline is `\\n`
+    (each kind of line break becomes one)."""
+    escaped = text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return _LINE_BREAKS.sub("\\\\n", escaped)
+
+
+def _uri(text: str) -> str:
+    """A URI value has no escapes (RFC 6350 section 3.4 applies to TEXT) and no line breaks."""
+    return _LINE_BREAKS.sub("", text)
 
 
 def _fold(line: str) -> str:
@@ -188,8 +202,8 @@ async def export_vcard(user_id: int) -> str:
         if c["title"]:
             card.append(f"TITLE:{_vescape(c['title'])}")
         card += [f"EMAIL:{_vescape(e)}" for e in load_list(c["emails"])]
-        card += [f"TEL;VALUE=uri:tel:{p}" for p in load_list(c["phones"])]
-        card += [f"URL:{u}" for u in load_list(c["urls"])]
+        card += [f"TEL;VALUE=uri:tel:{_uri(p)}" for p in load_list(c["phones"])]
+        card += [f"URL:{_uri(u)}" for u in load_list(c["urls"])]
         if c["birthday"]:
             card.append(
                 f"BDAY:{c['birthday'].replace('-', '') if not c['birthday'].startswith('--') else c['birthday'][:4] + c['birthday'][5:]}"
