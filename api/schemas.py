@@ -305,6 +305,16 @@ class MergeIn(msgspec.Struct):
     keep_id: int
 
 
+class UndoIn(msgspec.Struct, omit_defaults=True):
+    # Undo even though fields were edited since the merge (they go back to before it).
+    discard_edits: bool = False
+
+
+class UndoneOut(msgspec.Struct):
+    ok: bool
+    discarded: list[str]  # "Name: field, field" per contact whose later edits were put back
+
+
 class MergedOut(msgspec.Struct):
     contact: ContactOut
     undo_id: int
