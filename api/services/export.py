@@ -16,6 +16,7 @@ from api.store import export as store
 
 FORMAT_VERSION = 1
 _USER_FIELDS = (
+    "id",
     "email",
     "password_hash",
     "timezone",
@@ -63,6 +64,8 @@ _DATETIME = {
     "done_at",
     "changed_at",
     "last_run_at",
+    "last_fetched_at",
+    "revoked_at",
 }
 _DATE = {"due_on", "not_before", "entered_on", "day", "until"}
 
@@ -79,8 +82,12 @@ def _parse(name: str, value: Any) -> Any:
     return value
 
 
-async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
-    """Recreate an exported account with the same ids (one transaction). Returns the user id."""
+async def restore_json(doc: dict[str, Any], *, replace: bool = False, new_ids: bool = False) -> int:
+    """Recreate an exported account (one transaction); returns the user id.
+
+    Rows keep their ids, so contact links, the feed's event UIDs and, on the same server (the
+    same secret key), the feed URL survive. When another account holds any of the ids, that
+    is a Conflict unless `new_ids`: then every row gets a new id and references follow."""
     if doc.get("kith_export") != FORMAT_VERSION:
         raise BadRequest("not a Kith JSON export (or from an unknown version)")
     email = doc["user"]["email"]
@@ -90,7 +97,12 @@ async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
             if not replace:
                 raise Conflict(f"an account for {email} exists; use --replace to overwrite it")
             await store.delete_user(existing)
-        user_id = await store.insert_user({k: _parse(k, v) for k, v in doc["user"].items()})
+        user = {k: _parse(k, v) for k, v in doc["user"].items() if k != "id"}
+        if not new_ids:
+            await _check_ids_free(doc)
+            if "id" in doc["user"]:
+                user["id"] = int(doc["user"]["id"])
+        user_id = await store.insert_user(user)
         ids: dict[str, dict[int, int]] = {}
         for name in store.TABLE_NAMES:
             ids[name] = {}
@@ -99,8 +111,23 @@ async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
                 for ref, target in _REFS.get(name, {}).items():
                     if data.get(ref) is not None:
                         data[ref] = ids[target][data[ref]]
+                if not new_ids:
+                    data["id"] = int(item["id"])
                 ids[name][item["id"]] = await store.insert_owned(user_id, name, data)
+        await store.advance_id_sequences()
     return user_id
+
+
+async def _check_ids_free(doc: dict[str, Any]) -> None:
+    user_ids = [int(doc["user"]["id"])] if "id" in doc["user"] else []
+    taken = await store.ids_taken(None, user_ids)
+    for name in store.TABLE_NAMES:
+        taken = taken or await store.ids_taken(name, [int(r["id"]) for r in doc.get(name, [])])
+    if taken:
+        raise Conflict(
+            "another account in this database holds ids of this export; restore into a new "
+            "database, or use --new-ids (contact links and the feed URL then change)"
+        )
 
 
 _REFS: dict[str, dict[str, str]] = {
@@ -214,8 +241,3 @@ async def export_vcard(user_id: int) -> str:
         card.append("END:VCARD")
         lines += [_fold(x) for x in card]
     return "\r\n".join(lines) + ("\r\n" if lines else "")
-
-
-async def wipe_feed_tokens(user_id: int) -> None:
-    """A restored account gets a new feed URL (tokens are derived from this server's secret)."""
-    await store.wipe_feed_tokens(user_id)
