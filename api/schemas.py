@@ -342,6 +342,10 @@ class FeedOut(msgspec.Struct):
     created_at: dt.datetime
     last_fetched_at: dt.datetime | None
     last_user_agent: str | None
+    # True when the secret key changed since the link was made: it cannot be shown again (the
+    # URL fields are empty), calendars subscribed to it keep working, `warning` says to rotate.
+    key_changed: bool = False
+    warning: str | None = None
 
 
 class DoneIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -359,6 +363,16 @@ class SuggestionOut(msgspec.Struct):
 
 class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
     keep_id: int
+
+
+class UndoIn(msgspec.Struct, omit_defaults=True):
+    # Undo even though fields were edited since the merge (they go back to before it).
+    discard_edits: bool = False
+
+
+class UndoneOut(msgspec.Struct):
+    ok: bool
+    discarded: list[str]  # "Name: field, field" per contact whose later edits were put back
 
 
 class MergedOut(msgspec.Struct):

@@ -23,6 +23,11 @@ def register(sub: Subparsers) -> None:
     res = sub.add_parser("restore", help="restore an account from a JSON export")
     res.add_argument("file", metavar="FILE")
     res.add_argument("--replace", action="store_true", help="overwrite an existing account")
+    res.add_argument(
+        "--new-ids",
+        action="store_true",
+        help="give every row a new id (when another account holds the export's ids)",
+    )
     res.set_defaults(handler=cmd_restore)
     bak = sub.add_parser("backup", help="consistent online copy of the SQLite database")
     bak.add_argument("path", metavar="PATH")
@@ -56,7 +61,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     async def work() -> int:
         try:
-            return await export.restore_json(doc, replace=args.replace)
+            return await export.restore_json(doc, replace=args.replace, new_ids=args.new_ids)
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{args.file}: not a complete Kith export ({exc})") from None
 

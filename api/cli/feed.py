@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from api.cli.common import account, clock_for, load_settings, run_db
+from api.cli.common import UserError, account, clock_for, load_settings, run_db
 
 if TYPE_CHECKING:
     from api.cli.common import Subparsers
@@ -27,6 +27,12 @@ def cmd_feed_url(args: argparse.Namespace) -> int:
     async def work() -> str:
         user = await account(args.user)
         info = await (feed.rotate if args.rotate else feed.feed_info)(settings, user.id, now)
+        if info.key_changed:
+            raise UserError(
+                "the secret key changed since this feed URL was made, so it cannot be shown"
+                " again (subscribed calendars keep working): run"
+                f" `kith feed-url --user {args.user} --rotate` for a new one"
+            )
         return info.https_url
 
     print(run_db(settings, work))

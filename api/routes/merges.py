@@ -19,6 +19,8 @@ from api.schemas import (
     SourceTestOut,
     SourceUpdateIn,
     SuggestionOut,
+    UndoIn,
+    UndoneOut,
 )
 from api.services import contacts, dav_sources, merges, sources
 from api.services.health import nightly_status
@@ -45,9 +47,16 @@ async def dismiss(suggestion_id: IdPath, request: Request[Any, Any, Any]) -> dic
 
 
 @post("/api/merges/{undo_id:int}/undo", status_code=200)
-async def undo(undo_id: IdPath, request: Request[Any, Any, Any]) -> dict[str, bool]:
-    await merges.undo_merge(current_user(request), undo_id, now(request))
-    return {"ok": True}
+async def undo(
+    undo_id: IdPath, request: Request[Any, Any, Any], data: JSONBody[UndoIn | None] = None
+) -> UndoneOut:
+    """409 naming the fields edited since the merge, unless `discard_edits` (the body is
+    optional)."""
+    discard = data is not None and data.discard_edits
+    lost = await merges.undo_merge(
+        current_user(request), undo_id, now(request), discard_edits=discard
+    )
+    return UndoneOut(ok=True, discarded=lost)
 
 
 @get("/api/sources")

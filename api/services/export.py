@@ -6,6 +6,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 
 from api.db import write_transaction
@@ -15,6 +16,7 @@ from api.store import export as store
 
 FORMAT_VERSION = 1
 _USER_FIELDS = (
+    "id",
     "email",
     "password_hash",
     "timezone",
@@ -62,6 +64,8 @@ _DATETIME = {
     "done_at",
     "changed_at",
     "last_run_at",
+    "last_fetched_at",
+    "revoked_at",
 }
 _DATE = {"due_on", "not_before", "entered_on", "day", "until"}
 
@@ -78,8 +82,12 @@ def _parse(name: str, value: Any) -> Any:
     return value
 
 
-async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
-    """Recreate an exported account with the same ids (one transaction). Returns the user id."""
+async def restore_json(doc: dict[str, Any], *, replace: bool = False, new_ids: bool = False) -> int:
+    """Recreate an exported account (one transaction); returns the user id.
+
+    Rows keep their ids, so contact links, the feed's event UIDs and, on the same server (the
+    same secret key), the feed URL survive. When another account holds any of the ids, that
+    is a Conflict unless `new_ids`: then every row gets a new id and references follow."""
     if doc.get("kith_export") != FORMAT_VERSION:
         raise BadRequest("not a Kith JSON export (or from an unknown version)")
     email = doc["user"]["email"]
@@ -89,7 +97,12 @@ async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
             if not replace:
                 raise Conflict(f"an account for {email} exists; use --replace to overwrite it")
             await store.delete_user(existing)
-        user_id = await store.insert_user({k: _parse(k, v) for k, v in doc["user"].items()})
+        user = {k: _parse(k, v) for k, v in doc["user"].items() if k != "id"}
+        if not new_ids:
+            await _check_ids_free(doc)
+            if "id" in doc["user"]:
+                user["id"] = int(doc["user"]["id"])
+        user_id = await store.insert_user(user)
         ids: dict[str, dict[int, int]] = {}
         for name in store.TABLE_NAMES:
             ids[name] = {}
@@ -98,8 +111,23 @@ async def restore_json(doc: dict[str, Any], *, replace: bool = False) -> int:
                 for ref, target in _REFS.get(name, {}).items():
                     if data.get(ref) is not None:
                         data[ref] = ids[target][data[ref]]
+                if not new_ids:
+                    data["id"] = int(item["id"])
                 ids[name][item["id"]] = await store.insert_owned(user_id, name, data)
+        await store.advance_id_sequences()
     return user_id
+
+
+async def _check_ids_free(doc: dict[str, Any]) -> None:
+    user_ids = [int(doc["user"]["id"])] if "id" in doc["user"] else []
+    taken = await store.ids_taken(None, user_ids)
+    for name in store.TABLE_NAMES:
+        taken = taken or await store.ids_taken(name, [int(r["id"]) for r in doc.get(name, [])])
+    if taken:
+        raise Conflict(
+            "another account in this database holds ids of this export; restore into a new "
+            "database, or use --new-ids (contact links and the feed URL then change)"
+        )
 
 
 _REFS: dict[str, dict[str, str]] = {
@@ -156,9 +184,22 @@ async def export_csv(user_id: int) -> str:
     return out.getvalue()
 
 
+# Every line break some reader splits a line on (CR LF, CR, LF, and what str.splitlines also
+# honours: VT, FF, FS, GS, RS, NEL, LINE and PARAGRAPH SEPARATOR): a raw one would end the
+# content line, and what follows could forge properties or whole cards.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def _vescape(text: str) -> str:
-    """RFC 6350 section 3.4: backslash, comma, semicolon and newline are escaped."""
-    return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+    """RFC 6350 section 3.4: backslash, comma and semicolon are escaped, and a newline is `\\n`
+    (each kind of line break becomes one)."""
+    escaped = text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return _LINE_BREAKS.sub("\\\\n", escaped)
+
+
+def _uri(text: str) -> str:
+    """A URI value has no escapes (RFC 6350 section 3.4 applies to TEXT) and no line breaks."""
+    return _LINE_BREAKS.sub("", text)
 
 
 def _fold(line: str) -> str:
@@ -188,8 +229,8 @@ async def export_vcard(user_id: int) -> str:
         if c["title"]:
             card.append(f"TITLE:{_vescape(c['title'])}")
         card += [f"EMAIL:{_vescape(e)}" for e in load_list(c["emails"])]
-        card += [f"TEL;VALUE=uri:tel:{p}" for p in load_list(c["phones"])]
-        card += [f"URL:{u}" for u in load_list(c["urls"])]
+        card += [f"TEL;VALUE=uri:tel:{_uri(p)}" for p in load_list(c["phones"])]
+        card += [f"URL:{_uri(u)}" for u in load_list(c["urls"])]
         if c["birthday"]:
             card.append(
                 f"BDAY:{c['birthday'].replace('-', '') if not c['birthday'].startswith('--') else c['birthday'][:4] + c['birthday'][5:]}"
@@ -200,8 +241,3 @@ async def export_vcard(user_id: int) -> str:
         card.append("END:VCARD")
         lines += [_fold(x) for x in card]
     return "\r\n".join(lines) + ("\r\n" if lines else "")
-
-
-async def wipe_feed_tokens(user_id: int) -> None:
-    """A restored account gets a new feed URL (tokens are derived from this server's secret)."""
-    await store.wipe_feed_tokens(user_id)

@@ -40,6 +40,11 @@ FETCH_LOCK_TIMEOUT_MS = 200  # how long the fetch bookkeeping waits for a busy w
 
 
 FeedInfo = FeedOut  # the old name, for importers
+KEY_CHANGED = (
+    "The secret key changed since this link was made, so it cannot be shown again. Calendars "
+    "already subscribed keep working; make a new link to subscribe again (the old link then "
+    "stops working)."
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,24 @@ async def feed_info(settings: Settings, user_id: int, now: dt.datetime) -> FeedO
     """The subscription links; the first call creates the user's one active token."""
     async with write_transaction():
         row = await store.active(user_id) or await _create(settings, user_id, now)
-    url = feed_url(settings, derive_token(settings.secret_key, row.salt))
+    token = derive_token(settings.secret_key, row.salt)
+    if not hmac.compare_digest(token_hash(token), row.token_hash):
+        # The stored hash is of the token the old key made: that URL still works, but the one
+        # this key derives would answer 404. Say so rather than show it.
+        return FeedOut(
+            https_url="",
+            webcal_url="",
+            google_url="",
+            outlook_url="",
+            outlook_work_url="",
+            qr_svg="",
+            created_at=row.created_at,
+            last_fetched_at=row.last_fetched_at,
+            last_user_agent=row.last_user_agent,
+            key_changed=True,
+            warning=KEY_CHANGED,
+        )
+    url = feed_url(settings, token)
     links = subscription_links(url, FEED_NAME)
     return FeedOut(
         https_url=links.https,

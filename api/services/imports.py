@@ -198,6 +198,7 @@ async def import_file(
                 # Past meetings older than three years add nothing to a decaying score; future
                 # ones matter only inside the scheduler's horizon.
                 calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
+                zone=strength.tz_of(user),
             )
         )
     except UnreadableFile as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from api.db import write_transaction
-from api.errors import BadRequest, NotFound
+from api.errors import BadRequest, Conflict, NotFound
 from api.schemas import SuggestionOut
 from api.services.contacts import get_contact
 from api.services.strength import refresh_contact
@@ -66,12 +66,25 @@ async def merge(user: UserInfo, suggestion_id: int, keep_id: int, now: dt.dateti
     return suggestion_id
 
 
-async def undo_merge(user: UserInfo, undo_id: int, now: dt.datetime) -> None:
+async def undo_merge(
+    user: UserInfo, undo_id: int, now: dt.datetime, *, discard_edits: bool = False
+) -> list[str]:
+    """Put both contacts back as they were before the merge. Fields edited since the merge
+    would be put back too: unless `discard_edits`, that is a Conflict naming them (nothing is
+    undone); returns what was discarded, one "Name: field, field" per contact. Interactions
+    logged since stay with the contact they were logged for."""
     async with write_transaction(lock_user=user.id):
         sug = await _suggestion(user.id, undo_id)
         if sug.state != "merged" or not sug.undo:
             raise BadRequest("there is no merge to undo here")
+        lost = [f"{e.name}: {', '.join(e.fields)}" for e in await store.edits_since_merge(sug.undo)]
+        if lost and not discard_edits:
+            # The PWA asks before it sends discard_edits; the text is the user's to read.
+            raise Conflict(
+                "undoing this merge would discard the edits made since: " + "; ".join(lost)
+            )
         keep, other = await store.unmerge_rows(user.id, sug.undo, now)
         await store.set_state(undo_id, "open", now)
         await refresh_contact(user, keep, now)
         await refresh_contact(user, other, now)
+    return lost

@@ -28,6 +28,9 @@ _TABLES: dict[str, type[Table]] = {
     "follow_ups": FollowUp,
     "reminders": Reminder,
     "sources": ImportSource,
+    # Salt and hash only (the URL is derived from them with the server's secret key), so a
+    # restore on the same server keeps the feed URL every calendar is subscribed to.
+    "feed_tokens": FeedToken,
 }
 TABLE_NAMES: tuple[str, ...] = tuple(_TABLES)
 
@@ -60,6 +63,28 @@ async def insert_user(values: dict[str, Any]) -> int:
     return int(row[0]["id"])
 
 
+async def ids_taken(name: str | None, ids: Sequence[int]) -> bool:
+    """Whether any of `ids` is in use in table `name` (None: the accounts)."""
+    if not ids:
+        return False
+    table = User if name is None else _TABLES[name]
+    return bool(await table.exists().where(table.id.is_in(list(ids))).run())  # type: ignore[attr-defined]
+
+
+async def advance_id_sequences() -> None:
+    """After rows were inserted with their own ids: PostgreSQL's serial sequences move past
+    them, or the next insert would take an id a restored row holds (SQLite picks max + 1)."""
+    tables: list[type[Table]] = [User, *_TABLES.values()]
+    for table in tables:
+        if table._meta.db.engine_type != "postgres":
+            return
+        name = table._meta.tablename
+        await table.raw(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'),"
+            f" GREATEST((SELECT max(id) FROM {name}), 1))"
+        ).run()
+
+
 async def insert_owned(user_id: int, name: str, values: dict[str, Any]) -> int:
     table = _TABLES[name]
     got = await table.insert(table(user=user_id, **values)).returning(table.id).run()  # type: ignore[attr-defined]
@@ -77,7 +102,3 @@ async def contacts_with_circle(user_id: int) -> list[dict[str, Any]]:
         .order_by(Contact.id)
         .run()
     )
-
-
-async def wipe_feed_tokens(user_id: int) -> None:
-    await FeedToken.delete().where(FeedToken.user == user_id).run()

@@ -15,6 +15,7 @@ class Token:
     id: int
     user_id: int
     salt: str
+    token_hash: str
     created_at: dt.datetime
     last_fetched_at: dt.datetime | None
     last_user_agent: str | None
@@ -25,6 +26,7 @@ def _token(row: Mapping[str, Any]) -> Token:
         id=row["id"],
         user_id=int(row["user"]),
         salt=row["salt"],
+        token_hash=row["token_hash"],
         created_at=row["created_at"],
         last_fetched_at=row["last_fetched_at"],
         last_user_agent=row["last_user_agent"],

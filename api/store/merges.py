@@ -179,15 +179,46 @@ async def merge_rows(
         .where(Contact.id == other_id)
         .run()
     )
+    after = {r["id"]: r for r in await Contact.select().where(Contact.id.is_in(pair)).run()}
     return {
         "keep": keep_id,
         "other": other_id,
         "keep_before": _snapshot(rows[keep_id]),
         "other_before": _snapshot(rows[other_id]),
+        # As the merge left them: an undo compares them with the rows to find later edits.
+        "keep_after": _snapshot(after[keep_id]),
+        "other_after": _snapshot(after[other_id]),
         "keys": keys,
         "interactions": moved_interactions,
         "follow_ups": moved_followups,
     }
+
+
+@dataclass(frozen=True)
+class LaterEdit:
+    contact_id: int
+    name: str
+    fields: list[str]
+
+
+async def edits_since_merge(undo: dict[str, Any]) -> list[LaterEdit]:
+    """The fields of either contact changed since the merge (an undo would put them back).
+    An undo document written before the merge kept its after-state names none."""
+    out: list[LaterEdit] = []
+    for role in ("keep", "other"):
+        after = undo.get(f"{role}_after")
+        if after is None:
+            continue
+        cid = int(undo[role])
+        row = await Contact.select().where(Contact.id == cid).first().run()
+        if row is None:
+            continue
+        # Through JSON, as the stored snapshot went, so both sides have the same types.
+        now = load_dict(dump(_snapshot(row)))
+        changed = [k for k in (*FIELDS, "archived") if now.get(k) != after.get(k)]
+        if changed:
+            out.append(LaterEdit(cid, str(row["full_name"]), changed))
+    return out
 
 
 async def unmerge_rows(user_id: int, undo: dict[str, Any], now: dt.datetime) -> tuple[int, int]:

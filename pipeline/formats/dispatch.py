@@ -47,15 +47,17 @@ def parse_export(
     fmt: str = "auto",
     own_emails: frozenset[str] = frozenset(),
     calendar_window: tuple[dt.datetime, dt.datetime] | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> ParseResult:
     """Parse one exported file. Raises UnreadableFile when nothing at all can be read.
 
-    `calendar_window` bounds recurring-event expansion (the caller knows "now"; pipeline does not).
+    `calendar_window` bounds recurring-event expansion (the caller knows "now"; pipeline does not);
+    `zone` is the user's time zone, where a calendar's floating times and all-day days happen.
     """
     if fmt not in FORMAT_CHOICES:
         raise UnreadableFile(f"unknown format {fmt!r}")
     with _no_gc_pauses():
-        return _parse(raw, region, fmt, own_emails, calendar_window)
+        return _parse(raw, region, fmt, own_emails, calendar_window, zone)
 
 
 @contextmanager
@@ -78,6 +80,7 @@ def _parse(
     fmt: str,
     own_emails: frozenset[str],
     calendar_window: tuple[dt.datetime, dt.datetime] | None,
+    zone: dt.tzinfo,
 ) -> ParseResult:
     kind = detect_kind(raw) if fmt == "auto" else fmt
     if kind == "vcard":
@@ -88,7 +91,9 @@ def _parse(
         from pipeline.formats.ics.parse import parse_calendar
 
         start, end = calendar_window or (None, None)
-        return parse_calendar(raw, own_emails=own_emails, window_start=start, window_end=end)
+        return parse_calendar(
+            raw, own_emails=own_emails, window_start=start, window_end=end, zone=zone
+        )
     from pipeline.formats.csv.parse import parse_csv
 
     return _without_controls(parse_csv(raw, region=region, fmt="auto" if kind == "csv" else kind))

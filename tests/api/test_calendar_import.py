@@ -82,3 +82,51 @@ async def test_people_met_twice_but_not_added_are_offered_and_added_in_one_tap(a
     pat = r.json()
     assert pat["emails"] == ["pat@elsewhere.org"] and pat["last_kind"] == "meeting"
     assert (await alice.get("/api/people-you-meet")).json() == []
+
+
+WEST_ICS = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Kith tests//Constructed//EN\r
+BEGIN:VEVENT\r
+UID:offsite@kith.test\r
+DTSTART;VALUE=DATE:20261110\r
+DTEND;VALUE=DATE:20261111\r
+SUMMARY:Offsite\r
+ORGANIZER:mailto:tina@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:floating@kith.test\r
+DTSTART:20261112T090000\r
+SUMMARY:Breakfast\r
+ORGANIZER:mailto:tina@example.com\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+async def test_all_day_and_floating_meetings_land_on_the_users_own_day_west_of_utc(
+    app, clock, tmp_path
+):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import make_user, new_client, sign_in
+
+    await make_user("west@example.com", timezone="America/Los_Angeles")
+    async with new_client(app) as west:
+        assert (await sign_in(west, "west@example.com")).status_code == 200
+        r = await west.post(
+            "/api/contacts", json={"full_name": "Tina", "emails": ["tina@example.com"]}
+        )
+        tina = r.json()["id"]
+        path = tmp_path / "west.ics"
+        path.write_bytes(WEST_ICS)
+        report = await upload(west, path)
+        assert report["counts"]["interactions"] == 2, report
+        items = (await west.get(f"/api/contacts/{tina}/interactions")).json()
+    la = ZoneInfo("America/Los_Angeles")
+    at = {i["note"]: dt.datetime.fromisoformat(i["at"]) for i in items}
+    # RFC 5545 section 3.3.4: a DATE names a calendar day, which is the user's own day.
+    assert at["Offsite"].astimezone(la).date() == dt.date(2026, 11, 10)
+    # Section 3.3.5: a floating time is wall-clock time wherever the reader is: the user.
+    assert at["Breakfast"] == dt.datetime(2026, 11, 12, 9, tzinfo=la)

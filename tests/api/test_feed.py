@@ -251,3 +251,33 @@ async def test_renaming_a_circle_changes_the_served_feed(alice, client, clock):
     assert again.status_code == 200, "the cached feed still showed the old circle name"
     description = str(_events(again.content)["Reconnect with Ann Lee"]["DESCRIPTION"])
     assert "Besties" in description and "Close" not in description
+
+
+async def test_a_changed_secret_key_says_the_feed_link_must_be_made_again(
+    alice, client, clock, clean_db
+):
+    from dataclasses import replace
+
+    from api.app import create_app
+    from tests.conftest import new_client, sign_in
+
+    await _due_contact(alice, clock, "Ann Lee")
+    subscribed = _path((await alice.get("/api/feed")).json()["https_url"])
+    assert (await client.get(subscribed)).status_code == 200
+    moved = replace(clean_db, secret_key="another-secret-key")
+    app = create_app(moved, clock, migrate_on_start=False, start_scheduler=False)
+    async with new_client(app) as c:
+        assert (await sign_in(c, "alice@example.com")).status_code == 200
+        info = (await c.get("/api/feed")).json()
+        # The link can no longer be shown (it was derived from the old key): no URL that would
+        # answer 404, and a plain reason instead.
+        assert info["key_changed"] is True
+        assert "secret key changed" in info["warning"] and "new link" in info["warning"]
+        assert info["https_url"] == info["webcal_url"] == info["qr_svg"] == ""
+        # Calendars already subscribed keep reading the feed until the owner makes a new link.
+        assert (await c.get(subscribed)).status_code == 200
+        fresh = (await c.post("/api/feed/rotate")).json()
+        assert fresh["key_changed"] is False and fresh["warning"] is None
+        assert (await c.get(_path(fresh["https_url"]))).status_code == 200
+        assert (await c.get(subscribed)).status_code == 404
+        assert (await c.get("/api/feed")).json()["https_url"] == fresh["https_url"]

@@ -75,3 +75,38 @@ async def test_keep_id_must_be_one_of_the_pair(alice):
     sid = (await alice.get("/api/merge-suggestions")).json()[0]["id"]
     r = await alice.post(f"/api/merge-suggestions/{sid}/merge", json={"keep_id": 999})
     assert r.status_code == 400
+
+
+async def test_undoing_a_merge_after_later_edits_refuses_and_names_them_until_confirmed(alice):
+    a, b = await _pair(alice)
+    sid = (await alice.get("/api/merge-suggestions")).json()[0]["id"]
+    undo_id = (await alice.post(f"/api/merge-suggestions/{sid}/merge", json={"keep_id": a})).json()[
+        "undo_id"
+    ]
+    edit = {"note": "Met at the Berlin fair", "title": "CTO"}
+    assert (await alice.patch(f"/api/contacts/{a}", json=edit)).status_code == 200
+    refused = await alice.post(f"/api/merges/{undo_id}/undo")
+    assert refused.status_code == 409
+    message = refused.json()["error"]
+    assert "Jürgen Müller" in message and "note" in message and "title" in message
+    # Nothing was undone.
+    assert (await alice.get(f"/api/contacts/{b}")).json()["archived"] is True
+    assert (await alice.get(f"/api/contacts/{a}")).json()["note"] == "Met at the Berlin fair"
+    done = await alice.post(f"/api/merges/{undo_id}/undo", json={"discard_edits": True})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"ok": True, "discarded": ["Jürgen Müller: title, note"]}
+    restored = (await alice.get(f"/api/contacts/{a}")).json()
+    assert restored["note"] is None and restored["title"] is None
+    assert (await alice.get(f"/api/contacts/{b}")).json()["archived"] is False
+
+
+async def test_undoing_a_merge_with_no_later_edits_needs_no_confirmation(alice):
+    a, _ = await _pair(alice)
+    sid = (await alice.get("/api/merge-suggestions")).json()[0]["id"]
+    undo_id = (await alice.post(f"/api/merge-suggestions/{sid}/merge", json={"keep_id": a})).json()[
+        "undo_id"
+    ]
+    # An interaction logged since is not an edit: it stays with whoever it was logged for.
+    await alice.post(f"/api/contacts/{a}/interactions", json={"kind": "call"})
+    done = await alice.post(f"/api/merges/{undo_id}/undo", json={})
+    assert done.status_code == 200 and done.json() == {"ok": True, "discarded": []}

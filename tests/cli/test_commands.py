@@ -192,3 +192,68 @@ def test_demo_creates_one_account_with_a_network_and_refuses_a_second(kith: Kith
     assert len(doc["contacts"]) > 100 and doc["interactions"]
     done = kith("demo", "--email", "demo@example.com", code=1)
     assert done.err == "kith: demo@example.com exists already; sign in with its password\n"
+
+
+def test_feed_url_after_a_secret_key_change_says_to_rotate_in_one_line(kith: Kith):
+    kith("user", "add", "me@example.com")
+    url = kith("feed-url", "--user", "me@example.com").out.strip()
+    kith.monkeypatch.setenv("KITH_SECRET_KEY", "a-different-secret-key")
+    failed = kith("feed-url", "--user", "me@example.com", code=1)
+    assert failed.out == "" and failed.err.count("\n") == 1
+    assert "secret key changed" in failed.err and "--rotate" in failed.err
+    rotated = kith("feed-url", "--user", "me@example.com", "--rotate").out.strip()
+    assert rotated != url and rotated.endswith("/kith.ics")
+    assert kith("feed-url", "--user", "me@example.com").out.strip() == rotated
+
+
+def _ids(export: str) -> dict[str, list[int]]:
+    doc = json.loads(export)
+    return {name: [row["id"] for row in doc[name]] for name in ("contacts", "interactions")}
+
+
+def test_restore_keeps_ids_interactions_and_the_feed_url_and_new_rows_still_get_ids(
+    kith: Kith, tmp_path: Path
+):
+    kith("user", "add", "me@example.com")
+    kith("import", str(VCF), "--user", "me@example.com")
+    kith("log", "--user", "me@example.com", "--contact", "Ann Lee", "--kind", "call")
+    url = kith("feed-url", "--user", "me@example.com").out.strip()
+    exported = kith("export", "--user", "me@example.com").out
+    (tmp_path / "me.json").write_text(exported)
+    before = _ids(exported)
+    assert before["interactions"], "the export holds the logged call"
+    # Over the same account in the same database (its ids were freed by the delete) ...
+    kith("restore", str(tmp_path / "me.json"), "--replace")
+    assert _ids(kith("export", "--user", "me@example.com").out) == before
+    assert kith("feed-url", "--user", "me@example.com").out.strip() == url
+    # ... and into a new database (the same secret key: the same data folder).
+    kith.use_new_database()
+    kith("restore", str(tmp_path / "me.json"))
+    again = kith("export", "--user", "me@example.com").out
+    assert _ids(again) == before
+    assert json.loads(again)["interactions"] == json.loads(exported)["interactions"]
+    assert kith("feed-url", "--user", "me@example.com").out.strip() == url
+    # The id sequences moved past the restored ids: new rows do not collide with them.
+    kith("log", "--user", "me@example.com", "--contact", "Jane Doe", "--kind", "coffee")
+    kith("user", "add", "other@example.com")
+    after = _ids(kith("export", "--user", "me@example.com").out)
+    assert len(after["interactions"]) == len(before["interactions"]) + 1
+
+
+def test_restore_into_a_database_where_the_ids_are_taken_says_so_or_renumbers_on_request(
+    kith: Kith, tmp_path: Path
+):
+    kith("user", "add", "me@example.com")
+    kith("import", str(VCF), "--user", "me@example.com")
+    (tmp_path / "me.json").write_text(kith("export", "--user", "me@example.com").out)
+    kith.use_new_database()
+    kith("user", "add", "first@example.com")  # takes the ids the export's circles had
+    refused = kith("restore", str(tmp_path / "me.json"), code=1)
+    assert "ids" in refused.err and "--new-ids" in refused.err
+    assert refused.err.count("\n") == 1
+    kith("restore", str(tmp_path / "me.json"), "--new-ids")
+    names = [
+        c["full_name"]
+        for c in json.loads(kith("export", "--user", "me@example.com").out)["contacts"]
+    ]
+    assert sorted(names) == ["Ann Lee", "Jane Doe"]

@@ -124,6 +124,29 @@ def test_calendar_screen_shows_the_subscription_links_that_serve_the_feed(sessio
     assert httpx.get(page.locator("#feed-https").input_value(), timeout=10).status_code == 200
 
 
+def test_after_a_secret_key_change_the_calendar_screen_asks_for_a_new_link(session):
+    import sqlite3
+
+    page = session.page
+    old = session.api.get("/api/feed")
+    # What a new secret key looks like from the server's side: the stored hash is no longer the
+    # hash of the token this key derives (the old key made it), so the derived URL would 404.
+    path = session.server.env["KITH_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        token = old["https_url"].split("/feed/", 1)[1].split("/", 1)[0]
+        import hashlib
+
+        stored = hashlib.sha256(token.encode()).hexdigest()
+        con.execute("UPDATE feed_token SET token_hash = ? WHERE token_hash = ?", ("0" * 64, stored))
+    session.go("#/calendar", "calendar")
+    warning = page.locator("[data-key-changed] [role=alert]")
+    expect(warning).to_contain_text("secret key changed")
+    expect(page.locator("#feed-webcal")).to_have_count(0)
+    page.get_by_role("button", name="Make a new link").click()
+    expect(page.locator("#feed-webcal")).to_have_value(re.compile(r"^webcal://"))
+    assert httpx.get(page.locator("#feed-https").input_value(), timeout=10).status_code == 200
+
+
 def outbox_size(page):
     return page.evaluate(
         """() => new Promise((resolve, reject) => {

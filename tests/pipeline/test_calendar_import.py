@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -303,11 +304,11 @@ def test_a_smaller_cap_keeps_the_latest_occurrences() -> None:
     ]
 
 
-def test_floating_all_day_and_tzids_without_vtimezone_become_utc() -> None:
+def test_floating_all_day_and_tzids_without_vtimezone_are_read_in_utc_without_a_zone() -> None:
     meetings = _meetings("floating-all-day-and-windows-tzid-without-vtimezone.ics")
     assert [(m.summary, m.at) for m in meetings] == [
         ("Floating time", _utc("2024-06-10T09:00:00")),
-        ("Offsite", _utc("2024-06-11T00:00:00")),
+        ("Offsite", _utc("2024-06-11T12:00:00")),  # noon of the day, as a day logged by hand
         ("Windows zone name, no VTIMEZONE", _utc("2024-06-12T07:00:00")),
         ("IANA zone, no VTIMEZONE", _utc("2024-06-13T13:00:00")),
         ("No UID at all", _utc("2024-06-14T09:00:00")),
@@ -318,6 +319,21 @@ def test_floating_all_day_and_tzids_without_vtimezone_become_utc() -> None:
 def test_floating_times_follow_x_wr_timezone() -> None:
     (meeting,) = _meetings("x-wr-timezone-floating-times.ics")
     assert meeting.at == _utc("2024-06-10T16:00:00")  # 09:00 in Los Angeles, summer time
+    # The file's own zone wins over the user's for its floating times.
+    (meeting,) = _meetings("x-wr-timezone-floating-times.ics", zone=ZoneInfo("Asia/Tokyo"))
+    assert meeting.at == _utc("2024-06-10T16:00:00")
+
+
+def test_floating_times_and_all_day_days_are_the_users_own_west_of_utc() -> None:
+    la = ZoneInfo("America/Los_Angeles")
+    meetings = _meetings("floating-all-day-and-windows-tzid-without-vtimezone.ics", zone=la)
+    at = {m.summary: m.at for m in meetings}
+    # RFC 5545 section 3.3.5: floating is wall-clock time wherever the reader is.
+    assert at["Floating time"] == _utc("2024-06-10T16:00:00")
+    # Section 3.3.4: a DATE is the user's own calendar day (midnight UTC is the 10th in LA).
+    assert at["Offsite"].astimezone(la).date() == dt.date(2024, 6, 11)
+    assert at["IANA zone, no VTIMEZONE"] == _utc("2024-06-13T13:00:00")  # its TZID still holds
+    assert at["No UID at all"] == _utc("2024-06-14T09:00:00")  # and UTC stays UTC
 
 
 def test_method_cancel_gives_no_meetings() -> None:

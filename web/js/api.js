@@ -153,7 +153,7 @@ export const followUpDone = (id) => post(`/api/follow-ups/${id}/done`);
 export const mergeSuggestions = () => get("/api/merge-suggestions");
 export const merge = (id, keepId) => post(`/api/merge-suggestions/${id}/merge`, { keep_id: keepId });
 export const dismissMerge = (id) => post(`/api/merge-suggestions/${id}/dismiss`);
-export const undoMerge = (undoId) => post(`/api/merges/${undoId}/undo`);
+export const undoMerge = (undoId, options) => post(`/api/merges/${undoId}/undo`, options);
 
 // Import
 /** @param {File} file @param {string} [format] */

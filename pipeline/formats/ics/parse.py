@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from icalendar import Component
+
 from pipeline.formats.decode import decode_bytes
 from pipeline.formats.ics.budget import MAX_TOTAL_OCCURRENCES, estimate, shares
 from pipeline.formats.ics.events import read_series, window_for
@@ -33,6 +35,7 @@ def parse_calendar(
     window_end: dt.datetime | None = None,
     max_occurrences: int = MAX_OCCURRENCES,
     max_total: int = MAX_TOTAL_OCCURRENCES,
+    zone: dt.tzinfo = UTC,
 ) -> ParseResult:
     """Every meeting with at least one other person, one interaction per occurrence.
 
@@ -40,7 +43,9 @@ def parse_calendar(
     them the window runs from the earliest start in the file to one year after the latest, so
     an RRULE without end stays bounded. Naive bounds are read as UTC. A series yields at most
     its latest `max_occurrences`, and a file at most about `max_total` (shared out fairly
-    between its series). Raises UnreadableFile
+    between its series). `zone` is the user's time zone: floating times are read in it (unless
+    the file names its own with X-WR-TIMEZONE) and an all-day meeting is stored at noon of its
+    day there, as a day logged by hand is. Raises UnreadableFile
     only when the bytes are not iCalendar at all; a bad event is an issue, never an exception.
     """
     text, _ = decode_bytes(raw)
@@ -51,7 +56,7 @@ def parse_calendar(
     if not found.has_calendar:
         issues.append(ImportIssue(1, "no BEGIN:VCALENDAR; the events are read anyway"))
     own = _own_addresses(own_emails, found)
-    floating = _floating_zone(found, issues)
+    floating = _floating_zone(found, issues, zone)
     series = read_series(found, floating, issues)
     interactions: list[CalendarInteraction] = []
     # RFC 5546 section 3.2.5: METHOD:CANCEL carries meetings that no longer take place.
@@ -69,7 +74,7 @@ def parse_calendar(
                 seen.add(occurrence.key)
                 interactions.append(
                     CalendarMeeting(
-                        at=occurrence.at,
+                        at=_start(occurrence.component, occurrence.at, zone),
                         kind="meeting",
                         emails=attendance.emails,
                         attendee_count=attendance.count,
@@ -134,16 +139,28 @@ def _own_addresses(own_emails: frozenset[str], found: CalendarScan) -> frozenset
     return frozenset(own)
 
 
-def _floating_zone(found: CalendarScan, issues: list[ImportIssue]) -> dt.tzinfo:
-    """Where floating times happen: X-WR-TIMEZONE (Google, Apple) if it names a zone, else UTC."""
+def _start(component: Component, at: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """When a meeting took place. RFC 5545 section 3.3.4: a DATE names a calendar day in no
+    zone at all; for the user it is their own day, so noon there (midnight UTC would land a
+    day early west of UTC)."""
+    value = getattr(component.get("DTSTART"), "dt", None)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time(12), tzinfo=zone).astimezone(UTC)
+    return at
+
+
+def _floating_zone(found: CalendarScan, issues: list[ImportIssue], zone: dt.tzinfo) -> dt.tzinfo:
+    """Where floating times happen (RFC 5545 section 3.3.5: local wherever the reader is):
+    X-WR-TIMEZONE (Google, Apple) if it names a zone, else the user's `zone`."""
     name = found.property("X-WR-TIMEZONE")
     if not name:
-        return UTC
+        return zone
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         line = next((p.number for p in found.properties if p.name == "X-WR-TIMEZONE"), 1)
+        where = "UTC" if zone is UTC else str(zone)
         issues.append(
-            ImportIssue(line, f"unknown X-WR-TIMEZONE {name!r}; floating times read as UTC")
+            ImportIssue(line, f"unknown X-WR-TIMEZONE {name!r}; floating times read as {where}")
         )
-        return UTC
+        return zone

@@ -27,6 +27,21 @@ export async function render(root, ctx) {
 }
 
 function fill(ctx, body, feed) {
+  if (feed.key_changed) {
+    // The server's secret key changed: the link cannot be shown again (calendars subscribed to
+    // it still work); only a new link can be subscribed to from here.
+    add(
+      clear(body),
+      h(
+        "section",
+        { class: "block card stack", "data-key-changed": "" },
+        h("h2", { text: "Make a new link" }),
+        h("p", { class: "note note-warn", role: "alert", text: feed.warning }),
+        rotateButton(ctx, body),
+      ),
+    );
+    return;
+  }
   add(
     clear(body),
     h(

@@ -179,7 +179,14 @@ function mergeSection(ctx, c, merges) {
           ctx.toast(`Merged into ${res.contact.full_name}.`, {
             label: "Undo",
             run: async () => {
-              await api.undoMerge(res.undo_id);
+              try {
+                await api.undoMerge(res.undo_id);
+              } catch (err) {
+                // 409: fields were edited since the merge; undoing puts them back, so ask first.
+                if (!(err instanceof api.ApiError) || err.status !== 409) throw err;
+                if (!confirm(`${err.message}. Undo the merge anyway?`)) return;
+                await api.undoMerge(res.undo_id, { discard_edits: true });
+              }
               ctx.navigate(`#/contact/${c.id}`, { replace: true });
             },
           });
