@@ -57,6 +57,18 @@ def future_day_problem(
     return None
 
 
+def follow_up_day_problem(
+    field: str, day: dt.date, logged_on: dt.date, today: dt.date
+) -> str | None:
+    """A follow-up's due day: from today (or, for an interaction logged after the fact, from
+    the day it happened: a promise made in January was due in January) to today + 5 years."""
+    first = min(logged_on, today)
+    last = horizon(today)
+    if not first <= day <= last:
+        return f"{field} must be between {first.isoformat()} and {last.isoformat()}"
+    return None
+
+
 def timezone_problem(field: str, name: object) -> str | None:
     """An IANA time zone that exists here (Europe/Paris, UTC), never a path or a made-up name."""
     if isinstance(name, str) and name and name == name.strip() and name not in _NOT_ZONES:

@@ -16,7 +16,7 @@ from api.store import contacts as contact_store
 from api.store import interactions as store
 from pipeline.strength.circles import UNTRIAGED_CIRCLE
 from pipeline.strength.scoring import DIRECTIONS, LIFECYCLE_KINDS, WEIGHTS
-from pipeline.validate import future_day_problem, interaction_day_problem
+from pipeline.validate import follow_up_day_problem, future_day_problem, interaction_day_problem
 
 LOGGABLE_KINDS = tuple(WEIGHTS)
 
@@ -62,8 +62,9 @@ def _refuse(problem: str | None) -> None:
         raise BadRequest(problem)
 
 
-def validate(item: NewInteraction, now: dt.datetime, today: dt.date) -> None:
-    """Every value that reaches scoring or scheduling, in range (`today`: the user's local day)."""
+def validate(item: NewInteraction, now: dt.datetime, tz: dt.tzinfo) -> None:
+    """Every value that reaches scoring or scheduling, in range (days in the user's zone `tz`)."""
+    today = now.astimezone(tz).date()
     if item.kind not in WEIGHTS and item.kind not in LIFECYCLE_KINDS:
         raise BadRequest(f"unknown kind {item.kind!r}; one of {', '.join(LOGGABLE_KINDS)}")
     if item.direction is not None and item.direction not in DIRECTIONS:
@@ -78,7 +79,8 @@ def validate(item: NewInteraction, now: dt.datetime, today: dt.date) -> None:
     if (item.follow_up_what is None) != (item.follow_up_due is None):
         raise BadRequest("a follow-up needs both what was promised and when")
     if item.follow_up_due is not None:
-        _refuse(future_day_problem("follow_up.due_on", item.follow_up_due, today))
+        logged_on = item.at.astimezone(tz).date()  # in range: checked above
+        _refuse(follow_up_day_problem("follow_up.due_on", item.follow_up_due, logged_on, today))
     if item.until is not None:
         _refuse(future_day_problem("until", item.until, today, after_today=True))
 
@@ -91,7 +93,7 @@ async def record_interaction(
     A replay with the same key returns the stored interaction and changes nothing, so an
     offline queue that sends twice never doubles an entry.
     """
-    validate(item, now, now.astimezone(tz_of(user)).date())
+    validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id):
         found, circle_id = await contact_store.circle_of(user.id, contact_id)
         if not found:

@@ -75,8 +75,24 @@ async def test_a_circle_id_beyond_any_id_is_no_such_circle_not_a_500(alice):
             {"kind": "coffee", "follow_up": {"what": "send deck", "due_on": SIX_YEARS}},
             "follow_up.due_on must be between",
         ),
+        (
+            {
+                "kind": "call",
+                "on": "2026-03-10",
+                "follow_up": {"what": "x", "due_on": "2026-03-09"},
+            },
+            "follow_up.due_on must be between 2026-03-10 and 2031-11-21",
+        ),
     ],
-    ids=["before-1900", "year-1", "year-9999", "planned-too-far", "follow-up-past", "far"],
+    ids=[
+        "before-1900",
+        "year-1",
+        "year-9999",
+        "planned-too-far",
+        "follow-up-past",
+        "far",
+        "before-the-interaction",
+    ],
 )
 async def test_an_interaction_out_of_range_is_a_400_naming_the_field_and_stores_nothing(
     alice, body, field
@@ -96,6 +112,13 @@ async def test_interactions_at_the_edges_of_the_range_are_logged(alice):
     body = {"kind": "coffee", "follow_up": {"what": "send deck", "due_on": "2031-11-21"}}
     assert (await alice.post(url, json=body)).status_code == 201
     body = {"kind": "coffee", "follow_up": {"what": "call back", "due_on": TODAY.isoformat()}}
+    assert (await alice.post(url, json=body)).status_code == 201
+    # Logged after the fact: the promise made that day may already be due.
+    body = {
+        "kind": "call",
+        "on": "2026-01-10",
+        "follow_up": {"what": "list", "due_on": "2026-01-20"},
+    }
     assert (await alice.post(url, json=body)).status_code == 201
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.validate import (
     cadence_problem,
+    follow_up_day_problem,
     future_day_problem,
     horizon,
     interaction_day_problem,
@@ -75,3 +76,12 @@ def test_regions_are_iso_alpha_2_codes_upper_cased():
         None,
         None,
     ]
+
+
+def test_a_follow_up_of_an_interaction_logged_after_the_fact_may_be_due_since_that_day():
+    today, logged = dt.date(2026, 11, 21), dt.date(2026, 1, 10)
+    assert follow_up_day_problem("due_on", dt.date(2026, 1, 20), logged, today) is None
+    assert follow_up_day_problem("due_on", dt.date(2026, 1, 9), logged, today) == (
+        "due_on must be between 2026-01-10 and 2031-11-21"
+    )
+    assert follow_up_day_problem("due_on", dt.date(2026, 11, 20), today, today) is not None
