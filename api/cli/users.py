@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from api.cli.common import UserError, load_settings, run_db
 from api.settings import env_password
+from pipeline.validate import region_problem, timezone_problem
 
 if TYPE_CHECKING:
     from api.cli.common import Subparsers
@@ -45,9 +46,15 @@ def _password() -> str:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from api.services.users import create_user
 
-    password = _password()
     settings = load_settings()
     region = args.region or settings.default_region
+    # Checked before the password prompt: a typo is one line, not a question and then an error.
+    problem = timezone_problem("--timezone", args.timezone) or (
+        region_problem("--region", args.region) if args.region else None
+    )
+    if problem:
+        raise UserError(problem)
+    password = _password()
     user = run_db(
         settings,
         lambda: create_user(args.email, password, timezone=args.timezone, region=region),

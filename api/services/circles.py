@@ -9,6 +9,7 @@ from api.errors import BadRequest, Conflict, NotFound
 from api.schemas import CircleOut
 from api.store import circles as store
 from pipeline.strength.circles import DEFAULT_CIRCLES
+from pipeline.validate import cadence_problem
 
 CircleInfo = CircleOut  # the old name, for importers
 
@@ -48,10 +49,10 @@ async def update_circle(
             raise Conflict(f"a circle named {name!r} already exists")
         values["name"] = name
     if "cadence_days" in changes:
-        days = int(changes["cadence_days"])
-        if not 1 <= days <= 3650:
-            raise BadRequest("cadence_days must be between 1 and 3650")
-        values["cadence_days"] = days
+        problem = cadence_problem("cadence_days", changes["cadence_days"])
+        if problem:
+            raise BadRequest(problem)
+        values["cadence_days"] = changes["cadence_days"]
     if "kin" in changes:
         values["kin"] = bool(changes["kin"])
     if values:

@@ -11,6 +11,7 @@ from api.schemas import ContactOut
 from api.store import circles as circle_store
 from api.store import contacts as store
 from pipeline.normalize import collapse_ws, normalize_email, normalize_phone, unique
+from pipeline.validate import cadence_problem
 
 EDITABLE_TEXT = (
     "full_name",
@@ -131,10 +132,18 @@ def _check_birthday(value: object) -> str | None:
     return text
 
 
+def _check_cadence(days: object) -> int | None:
+    problem = cadence_problem("cadence_override_days", days)
+    if problem:
+        raise BadRequest(problem)
+    return days if isinstance(days, int) else None
+
+
 async def _circle_ok(user_id: int, circle_id: int | None) -> None:
     if circle_id is None:
         return
-    if not await circle_store.exists(user_id, circle_id):
+    # Ids are int4 on PostgreSQL; a larger number would fail in the driver (a 500), not be absent.
+    if not 1 <= circle_id < 2**31 or not await circle_store.exists(user_id, circle_id):
         raise NotFound("no such circle")
 
 
@@ -145,6 +154,7 @@ async def create_contact(
     if not name:
         raise BadRequest("a contact needs a name")
     lists = _clean_lists(region, data)
+    cadence = _check_cadence(data.get("cadence_override_days"))
     circle_id = data.get("circle_id")
     await _circle_ok(user_id, circle_id)
     async with write_transaction(lock_user=user_id):
@@ -164,7 +174,7 @@ async def create_contact(
                 "created_at": now,
                 "updated_at": now,
                 "kin": bool(data.get("kin", False)),
-                "cadence_override_days": data.get("cadence_override_days"),
+                "cadence_override_days": cadence,
                 "source": "manual",
                 "edited_fields": sorted(k for k in data if k in (*EDITABLE_TEXT, *EDITABLE_LISTS)),
             },
@@ -203,10 +213,7 @@ async def update_contact(
                 values["entered_on"] = now.date()  # cold start spreads from this day
             schedule_changed = True
         if "cadence_override_days" in changes:
-            days = changes["cadence_override_days"]
-            if days is not None and not 1 <= int(days) <= 3650:
-                raise BadRequest("cadence_override_days must be between 1 and 3650")
-            values["cadence_override_days"] = days
+            values["cadence_override_days"] = _check_cadence(changes["cadence_override_days"])
             schedule_changed = True
         if "kin" in changes:
             values["kin"] = bool(changes["kin"])

@@ -16,6 +16,7 @@ from api.store import contacts as contact_store
 from api.store import interactions as store
 from pipeline.strength.circles import UNTRIAGED_CIRCLE
 from pipeline.strength.scoring import DIRECTIONS, LIFECYCLE_KINDS, WEIGHTS
+from pipeline.validate import follow_up_day_problem, future_day_problem, interaction_day_problem
 
 LOGGABLE_KINDS = tuple(WEIGHTS)
 
@@ -42,29 +43,46 @@ class NewInteraction:
 def when(
     user: UserInfo, now: dt.datetime, at: dt.datetime | None, on: dt.date | None
 ) -> dt.datetime:
-    """An explicit time, else noon of the given local day, else now."""
+    """An explicit time, else noon of the given local day, else now. A day outside 1900 to five
+    years ahead is refused before any conversion (year 1 or 9999 would overflow it)."""
+    today = now.astimezone(tz_of(user)).date()
     if at is not None:
+        _refuse(interaction_day_problem("at", at.date(), today))
         if at.utcoffset() is None:
             at = at.replace(tzinfo=tz_of(user))
         return at.astimezone(dt.UTC)
     if on is not None:
+        _refuse(interaction_day_problem("on", on, today))
         return dt.datetime.combine(on, dt.time(12), tzinfo=tz_of(user)).astimezone(dt.UTC)
     return now
 
 
-def validate(item: NewInteraction, now: dt.datetime) -> None:
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise BadRequest(problem)
+
+
+def validate(item: NewInteraction, now: dt.datetime, tz: dt.tzinfo) -> None:
+    """Every value that reaches scoring or scheduling, in range (days in the user's zone `tz`)."""
+    today = now.astimezone(tz).date()
     if item.kind not in WEIGHTS and item.kind not in LIFECYCLE_KINDS:
         raise BadRequest(f"unknown kind {item.kind!r}; one of {', '.join(LOGGABLE_KINDS)}")
     if item.direction is not None and item.direction not in DIRECTIONS:
         raise BadRequest("direction must be 'out', 'in' or 'both'")
     if item.attendee_count is not None and not 1 <= item.attendee_count <= 10_000:
         raise BadRequest("attendee_count counts everyone present, you included (1 or more)")
+    _refuse(interaction_day_problem("at", item.at.date(), today))
     if item.at > now + dt.timedelta(days=1) and item.kind != "planned":
         raise BadRequest("an interaction cannot be in the future; plan a meeting instead")
     if item.key is not None and not 1 <= len(item.key) <= 200:
         raise BadRequest("idempotency_key must have 1 to 200 characters")
     if (item.follow_up_what is None) != (item.follow_up_due is None):
         raise BadRequest("a follow-up needs both what was promised and when")
+    if item.follow_up_due is not None:
+        logged_on = item.at.astimezone(tz).date()  # in range: checked above
+        _refuse(follow_up_day_problem("follow_up.due_on", item.follow_up_due, logged_on, today))
+    if item.until is not None:
+        _refuse(future_day_problem("until", item.until, today, after_today=True))
 
 
 async def record_interaction(
@@ -75,7 +93,7 @@ async def record_interaction(
     A replay with the same key returns the stored interaction and changes nothing, so an
     offline queue that sends twice never doubles an entry.
     """
-    validate(item, now)
+    validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id):
         found, circle_id = await contact_store.circle_of(user.id, contact_id)
         if not found:
@@ -151,8 +169,7 @@ def snooze_until(
 ) -> dt.date:
     today = now.astimezone(tz_of(user)).date()
     if until is not None:
-        if until <= today:
-            raise BadRequest("snooze until a day after today")
+        _refuse(future_day_problem("until", until, today, after_today=True))
         return until
     if by == "week":
         return today + dt.timedelta(days=7)

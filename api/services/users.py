@@ -12,6 +12,7 @@ from api.services.circles import create_default_circles
 from api.store import users as store
 from pipeline.limits import EMAIL_MAX
 from pipeline.normalize import normalize_email
+from pipeline.validate import region_code, region_problem, timezone_problem
 
 # The account as every layer sees it: the struct /api/auth/me serves.
 UserInfo = MeOut
@@ -38,7 +39,11 @@ async def create_user(
         raise BadRequest(f"{email!r} is not an email address")
     if len(address) > EMAIL_MAX:
         raise BadRequest(f"an email address has at most {EMAIL_MAX} characters")
-    problem = check_password_strength(password)
+    problem = (
+        timezone_problem("timezone", timezone)
+        or region_problem("region", region or default_region)
+        or check_password_strength(password)
+    )
     if problem:
         raise BadRequest(problem)
     async with write_transaction():
@@ -52,7 +57,7 @@ async def create_user(
             address,
             hash_password(password),
             timezone=timezone,
-            region=region or default_region,
+            region=region_code(region or default_region) or DEFAULT_REGION,
         )
         await create_default_circles(user_id)
     return await get_user(user_id)
@@ -110,20 +115,17 @@ async def set_password(user_id: int, password: str) -> None:
 
 async def update_settings(user_id: int, changes: dict[str, Any]) -> UserInfo:
     """Validated changes to timezone, caps, weekday factors, alarm and nightly hour, own emails."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     values: dict[str, Any] = {}
     if "timezone" in changes:
-        try:
-            ZoneInfo(str(changes["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise BadRequest(f"unknown time zone {changes['timezone']!r}") from None
-        values["timezone"] = str(changes["timezone"])
+        problem = timezone_problem("timezone", changes["timezone"])
+        if problem:
+            raise BadRequest(problem)
+        values["timezone"] = changes["timezone"]
     if "region" in changes:
-        region = str(changes["region"]).upper()
-        if len(region) != 2 or not region.isalpha():
-            raise BadRequest("region must be a two-letter country code")
-        values["region"] = region
+        problem = region_problem("region", changes["region"])
+        if problem:
+            raise BadRequest(problem)
+        values["region"] = region_code(changes["region"])
     for key, low, high in (
         ("per_day_cap", 1, 50),
         ("per_week_cap", 1, 200),

@@ -52,7 +52,8 @@ async def _insert_contacts(
     progress: Progress | None,
 ) -> list[int]:
     """One executemany, then the new ids in insertion order (this transaction holds the write
-    lock on SQLite; on PostgreSQL the (user, source, created_at) filter is ours alone)."""
+    lock on SQLite, and the user's lock on PostgreSQL: no other import of this user's inserts
+    contacts meanwhile, so the (user, source, created_at) filter reads back ours alone)."""
     rows: list[list[Any]] = []
     for insert, photo in zip(writes.inserts, photos, strict=True):
         cells = column_values({n: insert.fields.get(n) for n in FIELDS})

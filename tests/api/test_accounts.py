@@ -112,7 +112,7 @@ async def test_settings_are_validated_and_saved(alice):
     assert r.json()["timezone"] == "Europe/Berlin" and r.json()["per_day_cap"] == 2
     r = await alice.patch("/api/settings", json={"timezone": "Mars/Olympus"})
     assert r.status_code == 400
-    assert "unknown time zone" in r.json()["error"]
+    assert "is not a known time zone" in r.json()["error"]
 
 
 async def test_a_new_account_starts_with_the_default_circles(alice):

@@ -97,3 +97,26 @@ def test_the_module_entry_point_runs_the_same_command_line(tmp_path: Path):
     )
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f"kith: {tmp_path / 'none.vcf'}: no such file\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "line"),
+    [
+        (
+            ("--timezone", "Mars/Olympus"),
+            "kith: --timezone 'Mars/Olympus' is not a known time zone (an IANA name such as "
+            "Europe/Paris or UTC)",
+        ),
+        (
+            ("--region", "XX"),
+            "kith: --region 'XX' is not a country code (ISO 3166 alpha-2, such as US, GB or DE)",
+        ),
+    ],
+    ids=["timezone", "region"],
+)
+def test_a_new_account_in_a_zone_or_region_that_does_not_exist_is_one_line_and_exit_1(
+    kith: Kith, option: tuple[str, str], line: str
+):
+    done = kith("user", "add", "me@example.com", *option, code=1)
+    assert (done.out, done.err) == ("", line + "\n")
+    assert "created account me@example.com" in kith("user", "add", "me@example.com").out
