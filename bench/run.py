@@ -27,9 +27,15 @@ from bench.results import Figure, Goal, notes, table, write_json
 
 
 def _sections() -> dict[str, Callable[[Config, Path], list[Figure]]]:
-    from bench import feed, imports, load, strength
+    from bench import feed, imports, load, nightly, strength
 
-    return {"imports": imports.run, "strength": strength.run, "feed": feed.run, "load": load.run}
+    return {
+        "imports": imports.run,
+        "strength": strength.run,
+        "feed": feed.run,
+        "load": load.run,
+        "nightly": nightly.run,
+    }
 
 
 def _commit() -> str:
