@@ -26,7 +26,7 @@ KITH = str(ROOT / ".venv" / "bin" / "kith")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SECRET = "bench-secret-key-not-for-production-use-0123456789"
 PASSWORD = "correct-horse-battery"
-SECTIONS = ("queries", "http", "imports", "strength", "feed", "load")
+SECTIONS = ("queries", "http", "imports", "strength", "feed", "load", "nightly")
 
 
 def _env_int(name: str, default: int, scale: float = 1.0) -> int:
@@ -64,6 +64,8 @@ class Config:
     pg: bool = True
     pg_url: str | None = None  # an existing server; otherwise scripts/pg-cluster.sh starts one
     pg_workers: int = 3
+    nightly_users: int = 200
+    nightly_cards: int = 500
     seed: int = 0
     sections: tuple[str, ...] = SECTIONS
     out_dir: Path = ROOT / "bench" / "out"
@@ -93,6 +95,8 @@ class Config:
             pg=os.environ.get("KITH_BENCH_PG", "1") not in {"0", "no", "false"},
             pg_url=os.environ.get("KITH_BENCH_PG_URL") or None,
             pg_workers=_env_int("KITH_BENCH_PG_WORKERS", 3),
+            nightly_users=_env_int("KITH_BENCH_NIGHTLY_USERS", 200, scale),
+            nightly_cards=_env_int("KITH_BENCH_NIGHTLY_CARDS", 500, scale),
             seed=int(os.environ.get("KITH_BENCH_SEED", "0")),
             sections=tuple(s for s in only.split(",") if s) or SECTIONS,
             keep=os.environ.get("KITH_BENCH_KEEP", "0") not in {"0", "no", "false", ""},
@@ -138,6 +142,8 @@ class Config:
             load_users=2,
             load_contacts=12,
             import_timeout=60.0,
+            nightly_users=3,
+            nightly_cards=10,
             pg=False,
         )
 

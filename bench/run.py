@@ -30,7 +30,7 @@ from bench.results import Figure, Goal, notes, table, write_json
 
 
 def _sections() -> dict[str, Callable[[Config, Path], list[Figure]]]:
-    from bench import feed, http, imports, load, queries, strength
+    from bench import feed, http, imports, load, nightly, queries, strength
 
     return {
         "queries": queries.run,
@@ -39,6 +39,7 @@ def _sections() -> dict[str, Callable[[Config, Path], list[Figure]]]:
         "strength": strength.run,
         "feed": feed.run,
         "load": load.run,
+        "nightly": nightly.run,
     }
 
 

@@ -101,6 +101,12 @@ async def nightly_failed_between(user_id: int, start: dt.datetime, end: dt.datet
     )
 
 
+async def runs_since(since: dt.datetime) -> list[NightlyRow]:
+    """Every user's runs that started at or after `since` (the tick reads them in one query)."""
+    rows = await NightlyRun.select().where(NightlyRun.started_at >= since).run()
+    return [_row(r) for r in rows]
+
+
 async def nightly_user_ids() -> list[int]:
     """Every account, for the nightly tick to consider."""
     return [int(r["id"]) for r in await User.select(User.id).order_by(User.id).run()]

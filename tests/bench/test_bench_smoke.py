@@ -36,7 +36,9 @@ def _run_section(section: str, tmp_path: Path) -> tuple[subprocess.CompletedProc
     return done, figures
 
 
-@pytest.mark.parametrize("section", ["queries", "http", "imports", "strength", "feed", "load"])
+@pytest.mark.parametrize(
+    "section", ["queries", "http", "imports", "strength", "feed", "load", "nightly"]
+)
 def test_each_benchmark_section_runs_at_toy_size_and_writes_complete_figures(section, tmp_path):
     done, figures = _run_section(section, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -4,10 +4,16 @@ one user's broken source or broken data never stops the users after them."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import time
 from pathlib import Path
+
+import httpx
 
 from api.cli.common import load_settings, run_db
 from tests.cli.conftest import Kith
+from tests.cli.test_serve import KITH, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VCF = ROOT / "tests" / "data" / "import" / "iphone-3.0-jane-in-both-exports.vcf"
@@ -55,3 +61,71 @@ def test_nightly_refuses_a_day_after_tomorrow_in_one_line(kith: Kith):
     done = kith("nightly", "--today", later, code=1)
     assert done.err.count("\n") == 1 and "after tomorrow" in done.err
     assert done.out == ""
+
+
+async def _due_with_a_folder(email: str, data_dir: Path) -> None:
+    """The account's nightly hour is midnight (due now) and its drop folder holds an export."""
+    from api.db.tables import User
+    from api.services.sources import create_source
+    from api.services.users import find_user
+
+    user = await find_user(email)
+    folder = data_dir / "drop" / str(user.id)
+    folder.mkdir(parents=True)
+    (folder / "contacts.vcf").write_bytes(VCF.read_bytes())
+    await create_source(user.id, "folder", str(folder))
+    await User.update({User.nightly_hour: 0}).where(User.id == user.id).run()
+
+
+async def _runs() -> list[str]:
+    from api.db.tables import NightlyRun
+
+    return [str(r["status"]) for r in await NightlyRun.select(NightlyRun.status).run()]
+
+
+def test_serve_runs_the_nightly_job_in_process_on_sqlite_and_leaves_it_to_workers_on_postgres(
+    kith: Kith,
+):
+    kith("user", "add", "a@example.com")
+    settings = load_settings()
+    run_db(settings, lambda: _due_with_a_folder("a@example.com", settings.data_dir))
+    port = free_port()
+    env = {
+        **os.environ,
+        "KITH_RUN_SCHEDULER": "auto",
+        "KITH_NIGHTLY_TICK_SECONDS": "1",
+        "KITH_PORT": str(port),
+    }
+    log = kith.folder / "serve.log"
+    with (
+        log.open("wb") as out,
+        subprocess.Popen([KITH, "serve"], env=env, stdout=out, stderr=out) as proc,
+    ):
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            runs: list[str] = []
+            while time.monotonic() < deadline:
+                runs = run_db(settings, _runs, migrate=False)
+                if (runs and "running" not in runs) or proc.poll() is not None:
+                    break
+                time.sleep(0.5)
+            health = httpx.get(f"{base}/health", timeout=10).json()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    if kith.engine == "sqlite":
+        assert runs == ["ok"], log.read_text()
+        assert health["nightly"]["queue"] == {"engine": "in-process"}
+    else:
+        assert runs == [], "on PostgreSQL the app processes run no nightly loop of their own"
+        assert health["nightly"]["queue"]["engine"] == "procrastinate"
+
+
+def test_worker_and_jobs_say_in_one_line_that_the_queue_needs_postgresql(kith: Kith):
+    if kith.engine == "postgres":
+        assert kith("jobs").out.startswith("queued 0, running 0, stalled 0")
+        return
+    for command in ("worker", "jobs"):
+        done = kith(command, code=1)
+        assert done.err.count("\n") == 1 and "needs PostgreSQL" in done.err
