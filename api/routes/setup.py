@@ -84,5 +84,7 @@ async def setup(data: JSONBody[SetupIn], request: Request[Any, Any, Any]) -> MeO
 
 
 @get("/api/guide")
-async def guide(request: Request[Any, Any, Any]) -> GuideOut:
-    return await first_run.guide_progress(current_user(request).id)
+async def guide(request: Request[Any, Any, Any]) -> Response[GuideOut]:
+    # Not kept offline either: the guide is no use without the network, and a kept copy served
+    # on a slow answer would make the page say "Offline".
+    return Response(await first_run.guide_progress(current_user(request).id), headers=NOT_KEPT)
