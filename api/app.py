@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -24,6 +26,8 @@ from api.db.session_store import DatabaseStore
 from api.errors import ServiceError
 from api.routes import ROUTES
 from api.security import ImportThrottle, LoginThrottle
+from api.services.health import health_report
+from api.services.health_state import HealthState
 from api.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -120,6 +124,18 @@ def document_errors(handlers: list[Any]) -> None:
         handler.responses = specs
 
 
+def start_nightly(settings: Settings, clock: Clock) -> asyncio.Task[None]:
+    """The nightly job inside `kith serve`: on SQLite the in-process runner; on PostgreSQL (only
+    with KITH_RUN_SCHEDULER=1) one embedded queue worker, serialised with every other worker."""
+    if settings.engine == "postgres":
+        from api.jobs.queue import run_worker
+
+        return asyncio.create_task(run_worker(settings, clock, 1, signals=False))
+    from api.jobs.inprocess import InProcessRunner
+
+    return asyncio.create_task(InProcessRunner(settings, clock).run_forever())
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
@@ -131,24 +147,28 @@ def create_app(
     clock = clock or system_clock
     db.configure(settings)
     outbound.configure(outbound.policy_from(settings))
-    run_scheduler = settings.run_scheduler if start_scheduler is None else start_scheduler
+    run_scheduler = settings.serve_runs_nightly if start_scheduler is None else start_scheduler
+    health = HealthState(health_report)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start_pool(settings)
         if migrate_on_start:
             await db.migrate()
-        scheduler = None
-        if run_scheduler:
-            from api.services.scheduler_loop import NightlyLoop
+        from api.services.nightly import close_interrupted
 
-            scheduler = NightlyLoop(settings, clock)
-            scheduler.start()
+        await close_interrupted(clock())  # runs and imports a dead process left "running"
+        nightly_task = None
+        if run_scheduler:
+            nightly_task = start_nightly(settings, clock)
         try:
             yield
         finally:
-            if scheduler is not None:
-                await scheduler.stop()
+            if nightly_task is not None:
+                nightly_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await nightly_task
+            await health.close()
             await db.close_pool()
 
     handlers: list[Any] = list(ROUTES)
@@ -176,6 +196,7 @@ def create_app(
                 ),
                 "import_throttle": ImportThrottle(settings.imports_per_hour),
                 "feed_cache": {},
+                "health": health,
             }
         ),
         on_app_init=[session_auth(settings.secure_cookies).on_app_init],

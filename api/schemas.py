@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
+
+from pipeline.limits import (
+    CIRCLE_NAME_MAX,
+    EMAIL_MAX,
+    FIELD_MAX,
+    LABEL_MAX,
+    PHONE_MAX,
+    TIMEZONE_MAX,
+)
+
+# Lengths (issue 12): one limit per field on both engines, checked as the body is decoded, so a
+# longer value is a 400 naming the field and its limit. Value ranges are checked elsewhere.
+FullName = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["full_name"])]
+PartName = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["given_name"])]
+OrgText = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["organization"])]
+Email = Annotated[str, msgspec.Meta(max_length=EMAIL_MAX)]
+Phone = Annotated[str, msgspec.Meta(max_length=PHONE_MAX)]
+CircleName = Annotated[str, msgspec.Meta(max_length=CIRCLE_NAME_MAX)]
+Label = Annotated[str, msgspec.Meta(max_length=LABEL_MAX)]
+TimeZoneName = Annotated[str, msgspec.Meta(max_length=TIMEZONE_MAX)]
 
 
 class ErrorOut(msgspec.Struct):
     error: str
 
 
-class LoginIn(msgspec.Struct):
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: str
     password: str
 
@@ -36,7 +57,7 @@ class SessionOut(msgspec.Struct):
     user: MeOut | None = None
 
 
-class SetupIn(msgspec.Struct):
+class SetupIn(msgspec.Struct, forbid_unknown_fields=True):
     # Every field has a default so a missing code is the 403 it should be, not a 400.
     code: str = ""
     email: str = ""
@@ -61,15 +82,15 @@ class GuideOut(msgspec.Struct):
     done: bool
 
 
-class SettingsPatch(msgspec.Struct, omit_defaults=True):
-    timezone: str | msgspec.UnsetType = msgspec.UNSET
+class SettingsPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    timezone: TimeZoneName | msgspec.UnsetType = msgspec.UNSET
     region: str | msgspec.UnsetType = msgspec.UNSET
     per_day_cap: int | msgspec.UnsetType = msgspec.UNSET
     per_week_cap: int | msgspec.UnsetType = msgspec.UNSET
     weekday_factors: list[float] | msgspec.UnsetType = msgspec.UNSET
     alarm_hour: int | msgspec.UnsetType | None = msgspec.UNSET
     nightly_hour: int | msgspec.UnsetType = msgspec.UNSET
-    own_emails: list[str] | msgspec.UnsetType = msgspec.UNSET
+    own_emails: list[Email] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ContactOut(msgspec.Struct):
@@ -112,17 +133,17 @@ class ContactPage(msgspec.Struct):
     offset: int
 
 
-class ContactIn(msgspec.Struct, omit_defaults=True):
-    full_name: str
-    given_name: str | None = None
-    family_name: str | None = None
-    nickname: str | None = None
-    organization: str | None = None
-    title: str | None = None
+class ContactIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    full_name: FullName
+    given_name: PartName | None = None
+    family_name: PartName | None = None
+    nickname: PartName | None = None
+    organization: OrgText | None = None
+    title: OrgText | None = None
     birthday: str | None = None
     note: str | None = None
-    emails: list[str] = []
-    phones: list[str] = []
+    emails: list[Email] = []
+    phones: list[Phone] = []
     urls: list[str] = []
     groups: list[str] = []
     circle_id: int | None = None
@@ -130,17 +151,17 @@ class ContactIn(msgspec.Struct, omit_defaults=True):
     kin: bool = False
 
 
-class ContactPatch(msgspec.Struct, omit_defaults=True):
-    full_name: str | msgspec.UnsetType = msgspec.UNSET
-    given_name: str | msgspec.UnsetType | None = msgspec.UNSET
-    family_name: str | msgspec.UnsetType | None = msgspec.UNSET
-    nickname: str | msgspec.UnsetType | None = msgspec.UNSET
-    organization: str | msgspec.UnsetType | None = msgspec.UNSET
-    title: str | msgspec.UnsetType | None = msgspec.UNSET
+class ContactPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    full_name: FullName | msgspec.UnsetType = msgspec.UNSET
+    given_name: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    family_name: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    nickname: PartName | msgspec.UnsetType | None = msgspec.UNSET
+    organization: OrgText | msgspec.UnsetType | None = msgspec.UNSET
+    title: OrgText | msgspec.UnsetType | None = msgspec.UNSET
     birthday: str | msgspec.UnsetType | None = msgspec.UNSET
     note: str | msgspec.UnsetType | None = msgspec.UNSET
-    emails: list[str] | msgspec.UnsetType = msgspec.UNSET
-    phones: list[str] | msgspec.UnsetType = msgspec.UNSET
+    emails: list[Email] | msgspec.UnsetType = msgspec.UNSET
+    phones: list[Phone] | msgspec.UnsetType = msgspec.UNSET
     urls: list[str] | msgspec.UnsetType = msgspec.UNSET
     groups: list[str] | msgspec.UnsetType = msgspec.UNSET
     circle_id: int | msgspec.UnsetType | None = msgspec.UNSET
@@ -159,8 +180,8 @@ class CircleOut(msgspec.Struct):
     contact_count: int
 
 
-class CirclePatch(msgspec.Struct, omit_defaults=True):
-    name: str | msgspec.UnsetType = msgspec.UNSET
+class CirclePatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    name: CircleName | msgspec.UnsetType = msgspec.UNSET
     cadence_days: int | msgspec.UnsetType = msgspec.UNSET
     kin: bool | msgspec.UnsetType = msgspec.UNSET
 
@@ -183,7 +204,7 @@ def changes_of(struct: msgspec.Struct) -> dict[str, object]:
     }
 
 
-class FollowUpIn(msgspec.Struct):
+class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
     what: str
     due_on: dt.date
 
@@ -197,7 +218,7 @@ class FollowUpOut(msgspec.Struct):
     done: bool
 
 
-class InteractionIn(msgspec.Struct, omit_defaults=True):
+class InteractionIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str
     idempotency_key: str | None = None
     at: dt.datetime | None = None
@@ -274,7 +295,7 @@ class TodayOut(msgspec.Struct):
     follow_ups: list[FollowUpOut]
 
 
-class SnoozeIn(msgspec.Struct, omit_defaults=True):
+class SnoozeIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     until: dt.date | None = None
     by: str | None = None
 
@@ -316,7 +337,7 @@ class FeedOut(msgspec.Struct):
     last_user_agent: str | None
 
 
-class DoneIn(msgspec.Struct, omit_defaults=True):
+class DoneIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str = "message"
     idempotency_key: str | None = None
 
@@ -329,7 +350,7 @@ class SuggestionOut(msgspec.Struct):
     b: ContactOut
 
 
-class MergeIn(msgspec.Struct):
+class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
     keep_id: int
 
 
@@ -338,11 +359,11 @@ class MergedOut(msgspec.Struct):
     undo_id: int
 
 
-class SourceIn(msgspec.Struct, omit_defaults=True):
+class SourceIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     kind: str
     location: str
     format: str = "auto"
-    label: str = ""
+    label: Label = ""
 
 
 class SourceOut(msgspec.Struct):

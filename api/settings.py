@@ -28,7 +28,11 @@ class Settings:
     login_attempts_per_window: int = 5  # failed sign-ins per email within the window
     login_window_seconds: int = 300
     imports_per_hour: int = 60  # uploads per user per hour
-    run_scheduler: bool = True  # `kith serve` runs each user's nightly job itself
+    # Who runs the nightly job: "auto" = `kith serve` in-process on SQLite, `kith worker` on
+    # PostgreSQL; "1" = `kith serve` also on PostgreSQL (one embedded queue worker, race-free);
+    # "0" = neither (cron runs `kith nightly`, or only `kith worker` processes).
+    run_scheduler: str = "auto"
+    nightly_tick_seconds: int = 300  # how often due users are enqueued (at most 5 minutes)
     pg_pool_max: int = 10
     # Folders the nightly folder sources may read; empty means `<data_dir>/drop/<user id>/`.
     source_roots: tuple[Path, ...] = ()
@@ -52,7 +56,8 @@ class Settings:
             login_attempts_per_window=int(env.get("KITH_LOGIN_ATTEMPTS", "5")),
             login_window_seconds=int(env.get("KITH_LOGIN_WINDOW_SECONDS", "300")),
             imports_per_hour=int(env.get("KITH_IMPORTS_PER_HOUR", "60")),
-            run_scheduler=env.get("KITH_RUN_SCHEDULER", "1") not in {"0", "false", "no"},
+            run_scheduler=_scheduler_mode(env.get("KITH_RUN_SCHEDULER", "auto")),
+            nightly_tick_seconds=min(300, max(1, int(env.get("KITH_NIGHTLY_TICK_SECONDS", "300")))),
             pg_pool_max=int(env.get("KITH_PG_POOL_MAX", "10")),
             source_roots=tuple(
                 Path(p) for p in env.get("KITH_SOURCE_ROOTS", "").split(os.pathsep) if p
@@ -64,6 +69,14 @@ class Settings:
             ),
         )
         return settings
+
+    @property
+    def serve_runs_nightly(self) -> bool:
+        """Whether `kith serve` runs the nightly job: in-process on SQLite unless turned off; on
+        PostgreSQL only when asked ("1"), as a queue worker, so it never races the others."""
+        if self.run_scheduler == "0":
+            return False
+        return self.engine == "sqlite" or self.run_scheduler == "1"
 
     @property
     def engine(self) -> str:
@@ -143,3 +156,12 @@ def _read_key(path: Path) -> str:
             f"{path} is empty: delete it to generate a new key, or set KITH_SECRET_KEY"
         )
     return key
+
+
+def _scheduler_mode(value: str) -> str:
+    value = value.strip().lower()
+    if value in {"0", "false", "no", "off"}:
+        return "0"
+    if value in {"1", "true", "yes", "on"}:
+        return "1"
+    return "auto"

@@ -26,7 +26,7 @@ KITH = str(ROOT / ".venv" / "bin" / "kith")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SECRET = "bench-secret-key-not-for-production-use-0123456789"
 PASSWORD = "correct-horse-battery"
-SECTIONS = ("imports", "strength", "feed", "load")
+SECTIONS = ("queries", "http", "imports", "strength", "feed", "load")
 
 
 def _env_int(name: str, default: int, scale: float = 1.0) -> int:
@@ -51,6 +51,10 @@ class Config:
     feed_seconds: float = 3.0  # per kind of request per round; three kinds, three rounds
     feed_rounds: int = 3
     feed_concurrency: int = 8
+    http_seconds: float = 10.0  # per path (wrk), after a 1 s warm-up
+    http_connections: int = 20
+    query_small: int = 10  # the books whose hot-path query counts must be equal
+    query_large: int = 5_000
     load_seconds: float = 60.0
     load_baseline_seconds: float = 10.0
     clients: int = 50
@@ -77,6 +81,9 @@ class Config:
             log_calls=_env_int("KITH_BENCH_LOG_CALLS", 200),
             reminders=_env_int("KITH_BENCH_REMINDERS", 500, scale),
             feed_seconds=_env_float("KITH_BENCH_FEED_SECONDS", 3.0),
+            http_seconds=_env_float("KITH_BENCH_HTTP_SECONDS", 10.0),
+            http_connections=_env_int("KITH_BENCH_HTTP_CONNECTIONS", 20),
+            query_large=_env_int("KITH_BENCH_QUERY_CONTACTS", 5_000),
             load_seconds=_env_float("KITH_BENCH_LOAD_SECONDS", 60.0),
             load_baseline_seconds=_env_float("KITH_BENCH_LOAD_BASELINE_SECONDS", 10.0),
             clients=_env_int("KITH_BENCH_CLIENTS", 50),
@@ -91,6 +98,25 @@ class Config:
             keep=os.environ.get("KITH_BENCH_KEEP", "0") not in {"0", "no", "false", ""},
         )
 
+    def quick(self) -> Config:
+        """BENCH_QUICK=1: every section at a tenth of its size and a few seconds per HTTP
+        figure; the figures are noisier, the ratios still comparable."""
+        return replace(
+            self,
+            cards=5_000,
+            contacts=500,
+            interactions=50_000,
+            log_calls=50,
+            reminders=100,
+            feed_seconds=1.0,
+            feed_rounds=1,
+            http_seconds=3.0,
+            load_seconds=10.0,
+            load_baseline_seconds=3.0,
+            query_large=1_000,
+            import_timeout=60.0,
+        )
+
     def toy(self) -> Config:
         """Seconds, not minutes: what the smoke test runs to prove the code paths work."""
         return replace(
@@ -103,6 +129,9 @@ class Config:
             feed_seconds=0.4,
             feed_rounds=1,
             feed_concurrency=2,
+            http_seconds=1.0,
+            http_connections=4,
+            query_large=40,
             load_seconds=2.0,
             load_baseline_seconds=0.5,
             clients=4,

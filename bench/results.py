@@ -11,24 +11,62 @@ from pathlib import Path
 REPORT_ONLY = "report only (no goal set)"
 
 
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+}
+
+
 @dataclass(frozen=True)
 class Goal:
-    """A threshold on the figure's value, or on its ratio to the baseline."""
+    """A threshold on the figure's value, or on its ratio to the baseline. `spec` is the
+    machine-readable form written to results.json: {"op": ">=", "ratio": 0.5} or
+    {"op": "<=", "value": 250, "unit": "MB"} (None for a goal only a person can read)."""
 
     text: str
     check: Callable[[float | None, float | None], bool]
+    spec: dict[str, object] | None = None
+
+    @staticmethod
+    def on_value(op: str, limit: float, unit: str) -> Goal:
+        test = _OPS[op]
+        return Goal(
+            f"{op} {limit:g} {unit}",
+            lambda v, _r: v is not None and test(v, limit),
+            {"op": op, "value": limit, "unit": unit},
+        )
+
+    @staticmethod
+    def on_ratio(op: str, limit: float) -> Goal:
+        test = _OPS[op]
+        return Goal(
+            f"{op} {limit:g}x baseline",
+            lambda _v, r: r is not None and test(r, limit),
+            {"op": op, "ratio": limit},
+        )
 
     @staticmethod
     def value_below(limit: float, unit: str) -> Goal:
-        return Goal(f"< {limit:g} {unit}", lambda v, _r: v is not None and v < limit)
+        return Goal.on_value("<", limit, unit)
 
     @staticmethod
     def value_at_most(limit: float, unit: str) -> Goal:
-        return Goal(f"<= {limit:g} {unit}", lambda v, _r: v is not None and v <= limit)
+        return Goal.on_value("<=", limit, unit)
 
     @staticmethod
     def ratio_at_least(limit: float) -> Goal:
-        return Goal(f">= {limit:g}x baseline", lambda _v, r: r is not None and r >= limit)
+        return Goal.on_ratio(">=", limit)
+
+    @staticmethod
+    def ratio_at_most(limit: float) -> Goal:
+        return Goal.on_ratio("<=", limit)
+
+    @staticmethod
+    def runs() -> Goal:
+        return Goal("runs without an error", lambda _v, _r: False, {"op": "runs"})
 
 
 @dataclass
@@ -67,7 +105,8 @@ class Figure:
             "baseline_name": self.baseline_name,
             "baseline_value": _clean(self.baseline_value),
             "ratio": _clean(self.ratio),
-            "goal": self.goal_text,
+            "goal": self.goal.spec if self.goal else None,
+            "goal_text": self.goal_text,
             "met": self.met,
             "note": self.note,
         }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from api.cli import data, demo, feed, imports, interactions, nightly, serve, users
+from api.cli import data, demo, feed, imports, interactions, jobs, nightly, serve, users
 from api.cli.common import run_command
 
 # In the order `kith --help` lists them.
-GROUPS = (serve, users, imports, interactions, nightly, feed, data, demo)
+GROUPS = (serve, users, imports, interactions, nightly, jobs, feed, data, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

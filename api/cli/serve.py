@@ -75,7 +75,10 @@ async def _first_run_message(settings: Settings) -> str | None:
 def listen(host: str, port: int) -> socket.socket:
     """The server's socket, bound as uvicorn binds it (SO_REUSEADDR, IPv6 for a host with ':')."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family=family)
+    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when the
+    # socket says it is TCP (asyncio.base_events._set_nodelay); without it Nagle's algorithm
+    # holds the response's second segment until the client's delayed ACK, ~40 ms per request.
+    sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

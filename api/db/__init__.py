@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
+from piccolo.columns import Varchar
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
 from api.db.engines import build_engine
+from api.db.sqlite_pool import PooledSQLiteEngine
 from api.settings import Settings
 
 os.environ.setdefault("PICCOLO_CONF", "api.db.piccolo_conf")
@@ -67,7 +69,24 @@ async def migrate() -> list[str]:
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
     after = await applied_migrations()
-    return [m for m in after if m not in before]
+    ran = [m for m in after if m not in before]
+    if db.engine_type == "postgres":
+        # The job queue lives in the same database: its schema comes with Kith's migrations.
+        from api.db.queue import apply_schema
+
+        if await apply_schema(queue_url()):
+            ran.append("procrastinate")
+    return ran
+
+
+def queue_url() -> str:
+    """The PostgreSQL URL the job queue connects to (the one Piccolo uses)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    pg = engine()
+    if not isinstance(pg, PostgresEngine):
+        raise RuntimeError("the job queue needs PostgreSQL")
+    return str(pg.config["dsn"])
 
 
 async def applied_migrations() -> list[str]:
@@ -101,16 +120,85 @@ async def close_pool() -> None:
     db = engine()
     if db.engine_type == "postgres":
         await db.close_connection_pool()  # type: ignore[no-untyped-call]
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close()
+
+
+# The first key of Kith's transaction-scoped advisory locks ("KITH"); the second is the user id.
+# Two-key locks never meet the one-bigint locks other software in the database may take.
+USER_LOCK_SPACE = 0x4B495448
 
 
 @asynccontextmanager
-async def write_transaction() -> AsyncIterator[None]:
+async def write_transaction(*, lock_user: int | None = None) -> AsyncIterator[None]:
     """A transaction for writes. On SQLite it is IMMEDIATE: it takes the write lock up front, so
-    concurrent read-then-write transactions queue instead of failing with "database is locked"."""
+    concurrent read-then-write transactions queue instead of failing with "database is locked",
+    and every writer of the file is serialised (which covers `lock_user` too).
+
+    `lock_user`: on PostgreSQL the first statement takes that user's transaction-scoped advisory
+    lock, so one user's imports and rescorings run one at a time across every process, and what
+    such a transaction reads next includes everything the previous holder committed (READ
+    COMMITTED takes a new snapshot per statement). The lock ends with the transaction.
+    """
     db = engine()
     if db.engine_type == "sqlite":
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
+        async with db.transaction() as tx:
+            if lock_user is not None:
+                await tx.connection.execute(
+                    "SELECT pg_advisory_xact_lock($1, $2)", USER_LOCK_SPACE, lock_user
+                )
+            yield
+
+
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """A consistent read without the write lock (SQLite: DEFERRED, so other writers go on);
+    for the bulk reads (`api.db.bulk.fetch_tuples`) made before a write transaction opens."""
+    db = engine()
+    if db.engine_type == "sqlite":
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+    else:
         async with db.transaction():
+            yield
+
+
+def fit(column: Varchar, text: str) -> str:
+    """Display text (a file name, a suggestion's reason) cut to its varchar column, marked with an
+    ellipsis: PostgreSQL refuses a longer value where SQLite would keep it (issue 12)."""
+    limit = column.length
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fits(column: Varchar, text: str | None) -> bool:
+    """Whether `text` fits its varchar column as it is (None always does)."""
+    return text is None or column.length is None or len(text) <= column.length
+
+
+@asynccontextmanager
+async def short_lock_transaction(timeout_ms: int = 200) -> AsyncIterator[None]:
+    """A transaction for best-effort writes that must not queue behind another writer: it
+    raises (`WriterBusy`, SQLite "database is locked", PostgreSQL LockNotAvailableError) once
+    its lock could not be had within `timeout_ms`.
+
+    SQLite: the pooled engine pins every transaction to this process's one writer connection, so
+    a writer of this process (an import) is waited for on the pool's lock, bounded here; a writer
+    of another process on `busy_timeout`, lowered for this transaction only and put back after,
+    because the connection outlives it. PostgreSQL: `SET LOCAL` ends with the transaction."""
+    db = engine()
+    ms = int(timeout_ms)
+    if db.engine_type == "sqlite":
+        assert isinstance(db, PooledSQLiteEngine)
+        async with db.bounded_transaction(ms / 1000):
+            await db.run_ddl(f"PRAGMA busy_timeout = {ms}")
+            try:
+                yield
+            finally:
+                await db.run_ddl(f"PRAGMA busy_timeout = {db.busy_ms}")
+    else:
+        async with db.transaction():
+            await db.run_ddl(f"SET LOCAL lock_timeout = '{ms}ms'")
             yield

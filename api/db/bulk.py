@@ -11,7 +11,21 @@ from typing import Any
 
 from piccolo.table import Table
 
-from api.db import engine
+from api.db import engine, query_count
+
+
+class DuplicateRow(Exception):
+    """An INSERT met a row its unique index already holds (raised instead of the driver's error)."""
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
 
 
 def _connection() -> tuple[str, Any]:
@@ -31,7 +45,10 @@ async def insert_many(
     *,
     ignore_conflicts: bool = False,
 ) -> None:
-    """INSERT every row (values in `columns` order) in the current write transaction."""
+    """INSERT every row (values in `columns` order) in the current write transaction.
+
+    Without `ignore_conflicts`, a row that breaks a unique index raises `DuplicateRow` (on
+    PostgreSQL the transaction is then aborted: the caller rolls it back)."""
     if not rows:
         return
     kind, conn = _connection()
@@ -42,7 +59,13 @@ async def insert_many(
         marks = ", ".join("?" for _ in columns)
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
-    await conn.executemany(sql, [tuple(r) for r in rows])
+    query_count.record(sql)
+    try:
+        await conn.executemany(sql, [tuple(r) for r in rows])
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise DuplicateRow(str(exc)) from exc
+        raise
 
 
 async def update_many(
@@ -59,6 +82,7 @@ async def update_many(
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         where = "?"
     sql = f"UPDATE {table._meta.tablename} SET {sets} WHERE id = {where}"
+    query_count.record(sql)
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
@@ -67,6 +91,7 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per
     row is the cost; values come back as the driver returns them."""
     kind, conn = _connection()
+    query_count.record(sql)
     if kind == "postgres":
         n = 0
 

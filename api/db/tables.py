@@ -18,6 +18,11 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from pipeline.limits import CIRCLE_NAME_MAX, FIELD_MAX, KEY_MAX
+
+# Text lengths come from pipeline.limits, which the API and the importer apply first: a value
+# never reaches PostgreSQL's varchar(n) check (SQLite has none), so both engines agree.
+
 
 class User(Table, tablename="kith_user"):
     id = Serial(primary_key=True)
@@ -37,7 +42,7 @@ class User(Table, tablename="kith_user"):
 class Circle(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    name = Varchar(length=100)
+    name = Varchar(length=CIRCLE_NAME_MAX)
     cadence_days = Integer(default=90)
     kin = Boolean(default=False)
     tier = Integer(default=2)
@@ -48,12 +53,12 @@ class Circle(Table):
 class Contact(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
-    full_name = Varchar(length=300, default="")
-    given_name = Varchar(length=200, null=True, default=None)
-    family_name = Varchar(length=200, null=True, default=None)
-    nickname = Varchar(length=200, null=True, default=None)
-    organization = Varchar(length=300, null=True, default=None)
-    title = Varchar(length=300, null=True, default=None)
+    full_name = Varchar(length=FIELD_MAX["full_name"], default="")
+    given_name = Varchar(length=FIELD_MAX["given_name"], null=True, default=None)
+    family_name = Varchar(length=FIELD_MAX["family_name"], null=True, default=None)
+    nickname = Varchar(length=FIELD_MAX["nickname"], null=True, default=None)
+    organization = Varchar(length=FIELD_MAX["organization"], null=True, default=None)
+    title = Varchar(length=FIELD_MAX["title"], null=True, default=None)
     birthday = Varchar(length=10, null=True, default=None)  # YYYY-MM-DD or --MM-DD
     note = Text(null=True, default=None)
     emails = Text(default="[]")  # JSON lists for display; lookups go through ContactKey
@@ -86,7 +91,7 @@ class ContactKey(Table):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
     contact = ForeignKey(references=Contact, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=16)
-    value = Varchar(length=400)
+    value = Varchar(length=KEY_MAX)
 
 
 class Interaction(Table):
@@ -202,6 +207,9 @@ class NightlyRun(Table):
     finished_at = Timestamptz(null=True, default=None)
     status = Varchar(length=16, default="running")  # running | ok | failed
     detail = Text(default="")
+    error = Text(null=True, default=None)  # why it failed ("interrupted" when its process died)
+    job_id = Integer(null=True, default=None)  # the Procrastinate job that ran it (PostgreSQL)
+    attempt = Integer(default=0)  # 0 the first time, then each retry of the same job
 
 
 class KVSession(Table):

@@ -13,12 +13,6 @@ from api.schemas import ContactIn, ContactOut, ContactPage, ContactPatch, change
 from api.services import contacts, hooks
 
 
-def contact_out(contact: ContactOut) -> ContactOut:
-    """The service's contact is already the response shape; kept for the import and merge
-    routes, which still call it."""
-    return contact
-
-
 @get("/api/contacts")
 async def list_contacts(
     request: Request[Any, Any, Any],

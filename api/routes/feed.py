@@ -6,6 +6,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, get, post, route
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 
 from api.routes.deps import current_user, now, settings
@@ -47,7 +48,9 @@ async def calendar_feed(token: FromPath[str], request: Request[Any, Any, Any]) -
     rendered = await feed.rendered_feed(
         settings(request), user_id, at, request.app.state.feed_cache
     )
-    await feed.record_fetch(row, request.headers.get("user-agent"), at)
+    # The bookkeeping runs after the answer was sent and never holds it up (it may meet a
+    # writer's lock; see feed.record_fetch).
+    record = BackgroundTask(feed.record_fetch, row, request.headers.get("user-agent"), at)
     gz = _accepts_gzip(request)
     # A strong ETag names exact bytes, so the gzip encoding gets its own.
     etag = rendered.etag[:-1] + '-gzip"' if gz else rendered.etag
@@ -57,14 +60,16 @@ async def calendar_feed(token: FromPath[str], request: Request[Any, Any, Any]) -
         "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
     }
     if _etag_matches(request, rendered.etag):
-        return Response(b"", status_code=304, headers=headers, media_type="text/calendar")
+        return Response(
+            b"", status_code=304, headers=headers, media_type="text/calendar", background=record
+        )
     body = rendered.gzipped if gz else rendered.body
     if gz:
         headers["Content-Encoding"] = "gzip"
     headers["Content-Length"] = str(len(body))
     if request.method == HttpMethod.HEAD:
-        return Response(b"", headers=headers, media_type="text/calendar")
-    return Response(body, headers=headers, media_type="text/calendar")
+        return Response(b"", headers=headers, media_type="text/calendar", background=record)
+    return Response(body, headers=headers, media_type="text/calendar", background=record)
 
 
 @get("/api/feed")

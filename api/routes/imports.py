@@ -11,7 +11,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.errors import BadRequest, TooManyRequests
-from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now
 from api.schemas import ImportReportOut, MetPersonOut
 from api.services import contacts, imports, meetings
@@ -43,7 +42,7 @@ async def upload_import(
 
 @get("/api/imports")
 async def list_imports(request: Request[Any, Any, Any]) -> list[ImportReportOut]:
-    return await imports.list_reports(current_user(request).id)
+    return await imports.list_reports(current_user(request).id, now=now(request))
 
 
 @get("/api/imports/{run_id:int}")
@@ -60,7 +59,7 @@ async def people_you_meet(request: Request[Any, Any, Any]) -> list[MetPersonOut]
 async def add_met_person(met_id: IdPath, request: Request[Any, Any, Any]) -> Any:
     user = current_user(request)
     contact_id = await meetings.add_met_person(user, met_id, now(request))
-    return contact_out(await contacts.get_contact(user.id, contact_id))
+    return await contacts.get_contact(user.id, contact_id)
 
 
 @post("/api/people-you-meet/{met_id:int}/dismiss", status_code=200)

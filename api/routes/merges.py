@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Request, delete, get, post
 from litestar.params import JSONBody
 
-from api.routes.contacts import contact_out
 from api.routes.deps import IdPath, current_user, now, settings
 from api.schemas import ImportReportOut, MergedOut, MergeIn, SourceIn, SourceOut, SuggestionOut
 from api.services import contacts, merges, sources
@@ -16,10 +15,7 @@ from api.services.health import nightly_status
 
 @get("/api/merge-suggestions")
 async def list_suggestions(request: Request[Any, Any, Any]) -> list[SuggestionOut]:
-    rows = await merges.list_suggestions(current_user(request).id)
-    return [
-        SuggestionOut(r.id, r.score, r.reason, contact_out(r.a), contact_out(r.b)) for r in rows
-    ]
+    return await merges.list_suggestions(current_user(request).id)
 
 
 @post("/api/merge-suggestions/{suggestion_id:int}/merge", status_code=200)
@@ -28,7 +24,7 @@ async def merge(
 ) -> MergedOut:
     user = current_user(request)
     undo_id = await merges.merge(user, suggestion_id, data.keep_id, now(request))
-    return MergedOut(contact_out(await contacts.get_contact(user.id, data.keep_id)), undo_id)
+    return MergedOut(await contacts.get_contact(user.id, data.keep_id), undo_id)
 
 
 @post("/api/merge-suggestions/{suggestion_id:int}/dismiss", status_code=200)

@@ -147,7 +147,7 @@ async def create_contact(
     lists = _clean_lists(region, data)
     circle_id = data.get("circle_id")
     await _circle_ok(user_id, circle_id)
-    async with write_transaction():
+    async with write_transaction(lock_user=user_id):
         values: dict[str, Any] = {
             key: collapse_ws(data.get(key)) for key in EDITABLE_TEXT if key != "note"
         }
@@ -177,7 +177,7 @@ async def update_contact(
     user_id: int, region: str, contact_id: int, changes: dict[str, Any], now: dt.datetime
 ) -> tuple[ContactOut, bool]:
     """Apply a user's edit; returns the contact and whether its schedule inputs changed."""
-    async with write_transaction():
+    async with write_transaction(lock_user=user_id):
         current = await get_contact(user_id, contact_id)
         values: dict[str, Any] = {}
         edited = set(current.edited_fields)

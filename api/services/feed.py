@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.db import write_transaction
+from api.db import short_lock_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import FeedOut
 from api.security import token_hash
@@ -36,6 +36,7 @@ from pipeline.feed.subscribe import qr_svg, subscription_links
 log = logging.getLogger("kith.feed")
 FEED_NAME = "Kith reconnects"
 FETCH_RECORD_INTERVAL = dt.timedelta(minutes=5)
+FETCH_LOCK_TIMEOUT_MS = 200  # how long the fetch bookkeeping waits for a busy writer
 
 
 FeedInfo = FeedOut  # the old name, for importers
@@ -106,12 +107,21 @@ async def user_for_token(token: str) -> tuple[int, Token]:
 
 
 async def record_fetch(row: Token, user_agent: str | None, now: dt.datetime) -> None:
-    """Last fetch time and client, written at most every few minutes (a feed is polled often)."""
+    """Last fetch time and client, written at most every few minutes (a feed is polled often).
+
+    Runs after the feed was sent (a background task of the response) and is best effort: a
+    calendar provider gives up on a slow feed long before an import lets go of the write lock,
+    so this write waits a moment for its lock, then gives up and says so in the log; the next
+    fetch records it."""
     last = row.last_fetched_at
     agent = (user_agent or "")[:300] or None
     if last is not None and now - last < FETCH_RECORD_INTERVAL and row.last_user_agent == agent:
         return
-    await store.record_fetch(row.id, now, agent)
+    try:
+        async with short_lock_transaction(FETCH_LOCK_TIMEOUT_MS):
+            await store.record_fetch(row.id, now, agent)
+    except Exception as exc:  # nothing may fail after the answer was sent
+        log.warning("feed fetch of user %s not recorded: %s", row.user_id, exc)
 
 
 FeedCache = dict[int, tuple[tuple[Any, ...], RenderedFeed]]

@@ -6,23 +6,24 @@ A failed import leaves the database as it was; the ImportRun row records what ha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import PurePath
 
 import anyio
 
-from api.db import write_transaction
+from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
-from api.services.photos import thumbnail
+from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
-from api.store import import_runs
+from api.store import import_runs, nightly_runs
 from api.store.book import load_existing
-from api.store.imports import Progress, execute_writes
+from api.store.imports import Progress, StalePlan, execute_writes
 from pipeline.formats.dispatch import parse_export
 from pipeline.identity.match import ImportPlan, plan_import
 from pipeline.identity.writes import ImportWrites, Ref, writes_of
+from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
 
 __all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_existing"]
@@ -30,8 +31,13 @@ __all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_ex
 # Merge suggestions right after a small import (the user is looking); after a bulk import they
 # are left to the nightly job, which runs them over the whole address book anyway.
 SUGGEST_AFTER_IMPORT_MAX = 2_000
+SOURCE_NAME_MAX = 120  # of contact.source's 200; the namespace starts every uid key
+# A plan goes stale only when a writer that does not take the user's lock changes the keys
+# between the plan and its writes; a few fresh tries settle it, more means something is wrong.
+PLAN_ATTEMPTS = 3
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
+Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
 
 
 def source_name(fmt: str, filename: str, import_source_id: int | None) -> str:
@@ -43,7 +49,9 @@ def source_name(fmt: str, filename: str, import_source_id: int | None) -> str:
     if import_source_id is not None:
         return f"source:{import_source_id}"
     family = "vcard" if fmt.startswith("vcard") else fmt
-    return f"file:{family}:{PurePath(filename).name.casefold()}"
+    # A long name is shortened with a hash of all of it: the namespace fits contact.source and
+    # leaves room in contact_key.value, and two long names never share one.
+    return bounded_key(f"file:{family}:", PurePath(filename).name.casefold(), SOURCE_NAME_MAX)
 
 
 def _connected_at(record: ContactRecord) -> dt.datetime | None:
@@ -56,20 +64,57 @@ def _connected_at(record: ContactRecord) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
 
 
-def _photos(
-    writes: ImportWrites, records: Sequence[ContactRecord]
+def _photo_records(writes: ImportWrites, records: Sequence[ContactRecord]) -> list[int | None]:
+    """Per inserted contact, the index of its first record with a photo (None: no photo)."""
+    return [
+        next((i for i in insert.records if records[i].photo), None) for insert in writes.inserts
+    ]
+
+
+def _thumbnails(records: Sequence[ContactRecord], indexes: Iterable[int]) -> Photos:
+    """Thumbnails of these records' photos (CPU-bound: run in a worker thread)."""
+    return {i: thumbnail(records[i].photo or b"") for i in indexes}
+
+
+async def prepare_photos(
+    user: UserInfo, result: ParseResult, *, source: str, full_export: bool
+) -> Photos:
+    """Thumbnails for the contacts this file will insert, made in a worker thread BEFORE the
+    write transaction opens (an import holds SQLite's write lock for every user).
+
+    Which records are inserted is known only from a plan, so a plan is made here without the
+    lock; the plan made under the lock rarely differs, and any insert it adds is thumbnailed
+    there (also in a thread). Existing contacts never take a photo from an import.
+    """
+    records = result.contacts
+    if not any(r.photo for r in records):
+        return {}
+    async with read_transaction():
+        existing = await load_existing(user.id)
+    plan = await anyio.to_thread.run_sync(
+        lambda: plan_import(records, existing, source=source, full_export=full_export)
+    )
+    wanted = [i for i in _photo_records(writes_of(plan), records) if i is not None]
+    return await anyio.to_thread.run_sync(lambda: _thumbnails(records, wanted))
+
+
+async def _photos(
+    writes: ImportWrites, records: Sequence[ContactRecord], prepared: Photos
 ) -> tuple[list[bytes | None], list[ImportIssue]]:
-    """A thumbnail per inserted contact (its first record with a photo), and an issue for
-    each photo that is not a readable image."""
+    """A thumbnail per inserted contact, and an issue for each photo that was skipped."""
+    indexes = _photo_records(writes, records)
+    missing = [i for i in indexes if i is not None and i not in prepared]
+    made = await anyio.to_thread.run_sync(lambda: _thumbnails(records, missing)) if missing else {}
     thumbs: list[bytes | None] = []
     issues: list[ImportIssue] = []
-    for insert in writes.inserts:
-        photo = next((records[i].photo for i in insert.records if records[i].photo), None)
-        thumb = thumbnail(photo) if photo else None
-        if photo and thumb is None:
-            line = records[insert.records[0]].line
-            issues.append(ImportIssue(line, "the photo is not a readable image: skipped"))
-        thumbs.append(thumb)
+    for index in indexes:
+        if index is None:
+            thumbs.append(None)
+            continue
+        thumb = prepared.get(index) or made[index]
+        if thumb.problem:
+            issues.append(ImportIssue(records[index].line, thumb.problem))
+        thumbs.append(thumb.jpeg)
     return thumbs, issues
 
 
@@ -79,12 +124,14 @@ async def apply_import(
     plan: ImportPlan,
     now: dt.datetime,
     progress: Progress | None = None,
+    prepared: Photos | None = None,
 ) -> dict[str, int]:
     """Persist `plan` (the caller holds the write transaction): its writes, the same list the
-    in-memory applier of the idempotence properties consumes."""
+    in-memory applier of the idempotence properties consumes. `prepared` holds the thumbnails
+    `prepare_photos` made before the transaction."""
     records = result.contacts
     writes = writes_of(plan)
-    photos, photo_issues = _photos(writes, records)
+    photos, photo_issues = await _photos(writes, records, prepared or {})
     connections: list[tuple[Ref, dt.datetime]] = []
     for index, ref in writes.landed:
         at = _connected_at(records[index])
@@ -106,15 +153,18 @@ async def import_records(
     import_source_id: int | None = None,
     full_export: bool = True,
     progress: Progress | None = None,
+    photos: Photos | None = None,
 ) -> dict[str, int]:
-    """Match and persist parsed contact records (the caller holds the write transaction)."""
+    """Match and persist parsed contact records (the caller holds the write transaction, with
+    the user's lock: the book is loaded, planned and written under it); `photos` from
+    `prepare_photos`, called before the transaction opened."""
     existing = await load_existing(user.id)
     source = source_name(result.format, filename, import_source_id)
     plan = await anyio.to_thread.run_sync(
         lambda: plan_import(result.contacts, existing, source=source, full_export=full_export)
     )
     result.issues.extend(plan.issues)
-    return await apply_import(user, result, plan, now, progress)
+    return await apply_import(user, result, plan, now, progress, photos)
 
 
 def _issues(path: str, issues: Iterable[ImportIssue]) -> list[IssueOut]:
@@ -156,37 +206,77 @@ async def import_file(
         )
     except UnreadableFile as exc:
         return await _finish(run_id, "failed", None, {}, [], f"{filename}: {exc}", now)
-    try:
-        if result.interactions is not None:
-            async with write_transaction():
+    result.contacts, clipped = clip_records(result.contacts)
+    result.issues.extend(clipped)
+    parsed_issues = list(result.issues)
+    photos: Photos | None = None
+
+    async def attempt() -> dict[str, int]:
+        result.issues[:] = parsed_issues  # a retried plan adds its own issues afresh
+        # The lock is the transaction's first statement: a concurrent import of this user's
+        # waits here and then plans against what this one committed (issue 16).
+        async with write_transaction(lock_user=user.id):
+            if result.interactions is not None:
                 counts = await meetings.apply_calendar(user, result, now)
                 if fail_after_rows is not None:
                     raise RuntimeError("injected failure")
-        else:
-            async with write_transaction():
-                counts = await import_records(
-                    user,
-                    result,
-                    filename=filename,
-                    now=now,
-                    import_source_id=import_source_id,
-                    full_export=full_export,
-                    progress=progress,
-                )
-                if fail_after_rows is not None and counts["new"] >= fail_after_rows:
-                    raise RuntimeError("injected failure after writing rows")
+                return counts
+            counts = await import_records(
+                user,
+                result,
+                filename=filename,
+                now=now,
+                import_source_id=import_source_id,
+                full_export=full_export,
+                progress=progress,
+                photos=photos,
+            )
+            if fail_after_rows is not None and counts["new"] >= fail_after_rows:
+                raise RuntimeError("injected failure after writing rows")
+            return counts
+
+    try:
+        if result.interactions is None:
+            source = source_name(result.format, filename, import_source_id)
+            photos = await prepare_photos(user, result, source=source, full_export=full_export)
+        counts = await until_fresh(attempt)
     except Exception as exc:
         message = (
             f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"
         )
         issues = _issues(filename, result.issues)
         return await _finish(run_id, "failed", result.format, {}, issues, message, now)
-    if counts.get("interactions") or counts.get("archived"):
-        await strength.refresh_user(user, now)
-    if 0 < counts.get("new", 0) <= SUGGEST_AFTER_IMPORT_MAX:
-        await merges.refresh_suggestions(user.id, now)
     issues = _issues(filename, sorted(result.issues, key=lambda i: i.line))
+    try:
+        if counts.get("interactions") or counts.get("archived"):
+            await strength.refresh_user(user, now)
+        if 0 < counts.get("new", 0) <= SUGGEST_AFTER_IMPORT_MAX:
+            await merges.refresh_suggestions(user.id, now)
+    except Exception as exc:
+        # The import is committed: its counts stand, and the run says what did not happen.
+        message = (
+            f"{filename}: imported, but rescoring afterwards failed ({type(exc).__name__}: "
+            f"{exc}); scores and reminders are as before the import"
+        )
+        return await _finish(run_id, "failed", result.format, counts, issues, message, now)
     return await _finish(run_id, "ok", result.format, counts, issues, None, now)
+
+
+async def until_fresh(attempt: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:
+    """Run `attempt` (one transaction: load, plan, write) until its plan is not stale, at most
+    PLAN_ATTEMPTS times; each stale try was rolled back whole."""
+    for _ in range(PLAN_ATTEMPTS - 1):
+        try:
+            return await attempt()
+        except StalePlan:
+            continue
+    try:
+        return await attempt()
+    except StalePlan:
+        raise StalePlan(
+            f"the address book kept changing while the import was planned "
+            f"({PLAN_ATTEMPTS} tries); try again"
+        ) from None
 
 
 async def _finish(
@@ -211,7 +301,11 @@ async def get_report(user_id: int, run_id: int) -> ImportReport:
     return report
 
 
-async def list_reports(user_id: int, limit: int = 50) -> list[ImportReport]:
+async def list_reports(
+    user_id: int, limit: int = 50, now: dt.datetime | None = None
+) -> list[ImportReport]:
+    if now is not None:  # a run its process left "running" reads as interrupted, not forever
+        await nightly_runs.close_stale_import_runs(now - nightly_runs.DEADLINE, now, user_id)
     return await import_runs.list_runs(user_id, limit)
 
 

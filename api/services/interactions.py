@@ -76,7 +76,7 @@ async def record_interaction(
     offline queue that sends twice never doubles an entry.
     """
     validate(item, now)
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         found, circle_id = await contact_store.circle_of(user.id, contact_id)
         if not found:
             raise NotFound("no such contact")
@@ -128,7 +128,7 @@ async def list_interactions(user_id: int, contact_id: int) -> list[InteractionOu
 
 
 async def delete_interaction(user: UserInfo, interaction_id: int, now: dt.datetime) -> int:
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         contact_id = await store.contact_of(user.id, interaction_id)
         if contact_id is None:
             raise NotFound("no such interaction")

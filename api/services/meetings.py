@@ -22,6 +22,7 @@ from api.services.users import UserInfo
 from api.store import meetings as store
 from api.store.meetings import Meeting, MetRow
 from pipeline.formats.ics.parse import CalendarMeeting
+from pipeline.limits import ATTENDEE_NAME_MAX, EMAIL_MAX
 from pipeline.models import CalendarInteraction, ParseResult
 
 MIN_MEETINGS = 2
@@ -90,14 +91,18 @@ async def _remember_unknown(
     """Each remembered meeting is `[key, at, attendee_count]`, so adding the person later can
     turn them into interactions at once."""
     for email, meetings in sorted(unknown.items()):
+        if len(email) > EMAIL_MAX:
+            continue  # no deliverable address is this long (RFC 5321 section 4.5.3.1.3)
+        name = names.get(email)
+        name = name[:ATTENDEE_NAME_MAX].rstrip() if name else name
         row = await store.find_met(user_id, email=email)
         if row is None:
             keys = sorted([k, *v] for k, v in meetings.items())
-            await store.insert_met(user_id, email, names.get(email), keys)
+            await store.insert_met(user_id, email, name, keys)
             continue
         merged = {m[0]: m[1:] for m in row.meeting_keys} | meetings
         keys = sorted([k, *v] for k, v in merged.items())
-        await store.update_met(row.id, row.name or names.get(email), keys)
+        await store.update_met(row.id, row.name or name, keys)
 
 
 async def people_you_meet(user_id: int) -> list[MetPersonOut]:
@@ -126,7 +131,7 @@ async def add_met_person(user: UserInfo, met_id: int, now: dt.datetime) -> int:
     info = await create_contact(
         user.id, user.region, {"full_name": name, "emails": [row.email]}, now
     )
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         meetings = [
             Meeting(
                 contact_id=info.id,

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
-from api.services.contacts import ContactInfo, get_contact
+from api.schemas import SuggestionOut
+from api.services.contacts import get_contact
 from api.services.strength import refresh_contact
 from api.services.users import UserInfo
 from api.store import merges as store
 from api.store.book import load_existing
 from api.store.merges import SuggestionRow
 from pipeline.identity.merge import merge_contacts, merge_suggestions
-
-
-@dataclass(frozen=True)
-class SuggestionInfo:
-    id: int
-    score: int
-    reason: str
-    a: ContactInfo
-    b: ContactInfo
 
 
 async def refresh_suggestions(user_id: int, now: dt.datetime) -> int:
@@ -34,13 +25,13 @@ async def refresh_suggestions(user_id: int, now: dt.datetime) -> int:
     return len(found)
 
 
-async def list_suggestions(user_id: int) -> list[SuggestionInfo]:
+async def list_suggestions(user_id: int) -> list[SuggestionOut]:
     out = []
     for r in await store.open_suggestions(user_id):
         a = await get_contact(user_id, r.contact_a)
         b = await get_contact(user_id, r.contact_b)
         if not a.archived and not b.archived:
-            out.append(SuggestionInfo(r.id, r.score, r.reason, a, b))
+            out.append(SuggestionOut(r.id, r.score, r.reason, a, b))
     return out
 
 
@@ -58,7 +49,7 @@ async def dismiss(user_id: int, suggestion_id: int, now: dt.datetime) -> None:
 
 async def merge(user: UserInfo, suggestion_id: int, keep_id: int, now: dt.datetime) -> int:
     """Merge the pair into `keep_id`; returns the id to undo with (the suggestion's)."""
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         sug = await _suggestion(user.id, suggestion_id)
         if sug.state != "open":
             raise BadRequest("this suggestion was already merged or dismissed")
@@ -76,7 +67,7 @@ async def merge(user: UserInfo, suggestion_id: int, keep_id: int, now: dt.dateti
 
 
 async def undo_merge(user: UserInfo, undo_id: int, now: dt.datetime) -> None:
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         sug = await _suggestion(user.id, undo_id)
         if sug.state != "merged" or not sug.undo:
             raise BadRequest("there is no merge to undo here")

@@ -76,7 +76,7 @@ async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> 
     """Rescore one contact and re-place its reminder around everyone else's published days."""
     tz = tz_of(user)
     today = now.astimezone(tz).date()
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         state = await contact_store.schedule_state(user.id, contact_id)
         if state is None:
             return
@@ -96,7 +96,7 @@ async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> 
 
 async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
     """Nightly: rescore every contact and schedule them all together under the caps."""
-    async with write_transaction():
+    async with write_transaction(lock_user=user.id):
         circles = await circle_store.rules(user.id)
         states = await contact_store.schedule_states(user.id)
         histories, interactions = await interaction_store.histories(user.id)

@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+from piccolo.columns.combination import Where
+from piccolo.columns.operators.comparison import ComparisonOperator
+
 from api.db import engine_name
 from api.db.bulk import update_many
 from api.db.tables import Contact, ContactKey, Reminder
@@ -23,6 +26,22 @@ from pipeline.strength.plan import ContactState, Derived
 LIST_FIELDS = frozenset({"emails", "phones", "urls", "groups", "edited_fields"})
 _COMPUTED = frozenset({"has_photo", "reminder_on"})
 DERIVED_FIELDS = tuple(f.name for f in fields(Derived))
+_LIKE_ESCAPE = "!"  # not a backslash: PostgreSQL and SQLite read '!' the same in any string mode
+
+
+class _LikeLiteral(ComparisonOperator):
+    template = "{name} LIKE {value} ESCAPE '!'"
+
+
+class _ILikeLiteral(ComparisonOperator):
+    template = "{name} ILIKE {value} ESCAPE '!'"
+
+
+def like_literal(text: str) -> str:
+    """`text` as a LIKE pattern matching only itself: `%` and `_` are wildcards otherwise."""
+    for char in (_LIKE_ESCAPE, "%", "_"):
+        text = text.replace(char, _LIKE_ESCAPE + char)
+    return text
 
 
 def _column(name: str) -> Any:
@@ -91,11 +110,11 @@ async def search(
 ) -> tuple[list[ContactOut], int]:
     where = (Contact.user == user_id) & (Contact.archived.eq(archived))
     if q:
-        pattern = f"%{q.strip()}%"
+        pattern = f"%{like_literal(q.strip())}%"
         # SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs ILIKE.
-        op = "ilike" if engine_name() == "postgres" else "like"
+        op = _ILikeLiteral if engine_name() == "postgres" else _LikeLiteral
         cols = (Contact.full_name, Contact.emails, Contact.organization, Contact.nickname)
-        matches = [getattr(col, op)(pattern) for col in cols]
+        matches = [Where(column=col, value=pattern, operator=op) for col in cols]
         where &= matches[0] | matches[1] | matches[2] | matches[3]
     if circle_id is not None:
         where &= Contact.circle == circle_id
@@ -172,15 +191,6 @@ async def insert_many(user_id: int, rows: Sequence[Mapping[str, Any]]) -> list[i
 
 async def update(contact_id: int, values: Mapping[str, Any]) -> None:
     await Contact.update(_values(values)).where(Contact.id == contact_id).run()
-
-
-async def touch_circle_members(circle_id: int) -> None:
-    """Rewrite updated_at as it is: enough to change the feed's fingerprint (its aggregates)."""
-    await (
-        Contact.update({Contact.updated_at: Contact.updated_at})
-        .where(Contact.circle == circle_id)
-        .run()
-    )
 
 
 async def sync_keys(user_id: int, contact_id: int, emails: list[str], phones: list[str]) -> None:

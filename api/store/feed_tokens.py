@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.db.tables import FeedToken, Reminder
+from api.db.tables import Circle, FeedToken, Reminder
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +101,21 @@ _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 async def fingerprint(user_id: int) -> Fingerprint:
-    """One query of cheap aggregates (a 304 answer costs this and the token lookup, nothing
-    else). Renaming a circle touches its contacts' updated_at, so it shows here too."""
+    """Cheap aggregates and the circles' names (a 304 answer costs these and the token lookup,
+    nothing else). The feed shows each contact's circle name, and renaming a circle changes no
+    contact row, so the names are part of the key themselves."""
     row = (await Reminder.raw(_FINGERPRINT_SQL, *([user_id] * 10)).run())[0]
-    data = tuple(row.values())
+    circles = (
+        await Circle.select(Circle.id, Circle.name)
+        .where(Circle.user == user_id)
+        .order_by(Circle.id)
+        .run()
+    )
+    data = (*row.values(), tuple((c["id"], c["name"]) for c in circles))
     changed = [_EPOCH]
     for value in (data[1], data[4], data[7]):
         if isinstance(value, str):  # SQLite returns aggregates of timestamps as text
             value = dt.datetime.fromisoformat(value)
         if isinstance(value, dt.datetime):
             changed.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-    return Fingerprint(key=data, timezone=data[-1], changed_at=max(changed))
+    return Fingerprint(key=data, timezone=data[9], changed_at=max(changed))

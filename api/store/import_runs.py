@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from api.db import fit
 from api.db.tables import ImportRun
 from api.jsonutil import dump, load_dict, load_list
 from api.schemas import ImportReportOut, IssueOut
@@ -35,8 +36,8 @@ async def start_run(
             ImportRun(
                 user=user_id,
                 import_source=import_source_id,
-                source=source,
-                filename=filename,
+                source=fit(ImportRun.source, source),
+                filename=fit(ImportRun.filename, filename),
                 status="running",
                 started_at=now,
             )

@@ -10,13 +10,20 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from api.db.bulk import insert_many
+from api.db.bulk import DuplicateRow, insert_many
 from api.db.tables import Contact, ContactKey, Interaction
 from api.store.book import FIELDS, column_values, contact_columns
 from api.store.merges import add_suggestions
 from pipeline.identity.writes import ImportWrites, New, Ref
 
 Progress = Callable[[str, int, int], None]
+
+
+class StalePlan(Exception):
+    """A key the plan gives a contact is already held: the book changed after it was loaded.
+    The caller rolls the transaction back and plans again."""
+
+
 _INSERT_COLUMNS = (
     *FIELDS,
     "user",
@@ -106,6 +113,7 @@ async def execute_writes(
     progress: Progress | None = None,
 ) -> int:
     """Write `writes` (the caller holds the write transaction); returns the interactions added.
+    Raises `StalePlan` when the book changed since the plan was made (roll back, plan again).
 
     `photos[i]` is the thumbnail of `writes.inserts[i]`; each connection becomes one past
     `connected` interaction of its contact (LinkedIn's `Connected On` counts in the score).
@@ -123,9 +131,13 @@ async def execute_writes(
             values[Contact.updated_at] = now
             await Contact.update(values).where(Contact.id == update.contact_id).run()
     key_rows = [(user_id, contact_id(ref), k.kind, k.value) for ref, k in writes.keys]
-    await insert_many(
-        ContactKey, ["user", "contact", "kind", "value"], key_rows, ignore_conflicts=True
-    )
+    # Never ignore a conflict here: the plan gives only keys nobody holds, so a conflict means
+    # another writer took one after the plan was made, and skipping it would leave a contact
+    # without its key (issue 16: the second concurrent import's contacts lost their emails).
+    try:
+        await insert_many(ContactKey, ["user", "contact", "kind", "value"], key_rows)
+    except DuplicateRow as exc:
+        raise StalePlan(f"a contact key was taken while the import was planned ({exc})") from exc
     for chunk in _chunks(writes.archives, 500):
         await (
             Contact.update({Contact.archived: True, Contact.updated_at: now})

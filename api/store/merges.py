@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.db import write_transaction
+from api.db import fit, write_transaction
 from api.db.tables import Contact, ContactKey, FollowUp, Interaction, MergeSuggestion
 from api.jsonutil import dump, load_dict, load_list
 from api.store.book import FIELDS, contact_columns
@@ -58,7 +58,12 @@ async def suggested_pairs(user_id: int) -> set[tuple[int, int]]:
 
 def _new(user_id: int, s: Suggestion, now: dt.datetime) -> MergeSuggestion:
     return MergeSuggestion(
-        user=user_id, contact_a=s.a, contact_b=s.b, score=s.score, reason=s.reason, changed_at=now
+        user=user_id,
+        contact_a=s.a,
+        contact_b=s.b,
+        score=s.score,
+        reason=fit(MergeSuggestion.reason, s.reason),
+        changed_at=now,
     )
 
 

@@ -1,14 +1,13 @@
-"""Import sources (a folder or a URL imported every night) and the nightly runs per user."""
+"""Import sources (a folder or a URL imported every night); the nightly runs are in nightly_runs."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.db.tables import ImportSource, NightlyRun, User
-from api.jsonutil import dump
+from api.db import fits
+from api.db.tables import ImportSource
 from api.schemas import SourceOut
 
 
@@ -113,69 +112,12 @@ async def record_source_run(
         ImportSource.last_error: error,
     }
     if validators is not None:
-        values[ImportSource.etag], values[ImportSource.last_modified] = validators
+        # A validator too long for its column is not kept (a cut one would never match).
+        etag, modified = validators
+        values[ImportSource.etag] = etag if fits(ImportSource.etag, etag) else None
+        values[ImportSource.last_modified] = (
+            modified if fits(ImportSource.last_modified, modified) else None
+        )
     if fingerprint is not None:
         values[ImportSource.last_fingerprint] = fingerprint
     await ImportSource.update(values).where(ImportSource.id == source_id).run()
-
-
-async def start_nightly(user_id: int, now: dt.datetime) -> int:
-    row = (
-        await NightlyRun.insert(NightlyRun(user=user_id, started_at=now))
-        .returning(NightlyRun.id)
-        .run()
-    )
-    return int(row[0]["id"])
-
-
-async def finish_nightly(
-    run_id: int, status: str, now: dt.datetime, detail: Mapping[str, object]
-) -> None:
-    await (
-        NightlyRun.update(
-            {
-                NightlyRun.status: status,
-                NightlyRun.finished_at: now,
-                NightlyRun.detail: dump(dict(detail)),
-            }
-        )
-        .where(NightlyRun.id == run_id)
-        .run()
-    )
-
-
-async def nightly_ran_since(user_id: int, since: dt.datetime) -> bool:
-    """Whether a nightly run of this user started at or after `since`."""
-    return bool(
-        await NightlyRun.exists()
-        .where((NightlyRun.user == user_id) & (NightlyRun.started_at >= since))
-        .run()
-    )
-
-
-async def nightly_user_ids() -> list[int]:
-    """Every account, for the nightly loop to consider."""
-    return [int(r["id"]) for r in await User.select(User.id).run()]
-
-
-async def latest_nightly(user_id: int | None) -> tuple[dt.datetime, str] | None:
-    """(started_at, status) of the newest nightly run: of one user, or of any user when None."""
-    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
-    row = (
-        await NightlyRun.select(NightlyRun.started_at, NightlyRun.status)
-        .where(mine)
-        .order_by(NightlyRun.id, ascending=False)
-        .first()
-        .run()
-    )
-    return None if row is None else (row["started_at"], str(row["status"]))
-
-
-async def failed_nightly_since(user_id: int | None, since: dt.datetime) -> int:
-    """How many nightly runs (of one user, or of anyone) failed after `since`."""
-    mine = (NightlyRun.user == user_id) if user_id is not None else (NightlyRun.id > 0)
-    return int(
-        await NightlyRun.count()
-        .where(mine & (NightlyRun.status == "failed") & (NightlyRun.started_at > since))
-        .run()
-    )

@@ -22,6 +22,7 @@ from pipeline.identity.merge import (
     record_phones,
 )
 from pipeline.identity.writes import apply_plan
+from pipeline.limits import bounded_key
 from pipeline.models import ContactRecord, ImportIssue
 from pipeline.normalize import fallback_name, name_key
 
@@ -130,7 +131,7 @@ def _name_uid(ns: str, rec: ContactRecord) -> str:
     base = (name_key(display) or display.casefold()) if display else ""
     # A profile URL (LinkedIn's only identifier) separates two connections with the same name.
     url = next((u.strip() for u in rec.urls if u and u.strip()), None)
-    return f"{ns}~name:{base}" + (f"|{url}" if url else "")
+    return bounded_key(ns, f"~name:{base}" + (f"|{url}" if url else ""))
 
 
 def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
@@ -143,11 +144,11 @@ def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
     uid = (rec.source_uid or "").strip()
     keyless = not emails and not e164
     if uid:
-        synthetic = ns + uid
+        synthetic = bounded_key(ns, uid)
     elif emails:
         # Synthetic uids give every uid-less record a key in its source's namespace, so re-imports
         # find it and archiving can tell which sources still contain a contact.
-        synthetic = f"{ns}~email:{emails[0]}"
+        synthetic = bounded_key(ns, f"~email:{emails[0]}")
     elif e164:
         synthetic = f"{ns}~phone:{e164[0]}"
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import gzip
 from pathlib import Path
@@ -149,3 +151,103 @@ async def test_the_served_feed_is_read_by_real_calendar_parsers(
     )
     reconnect = next(e for e in report["events"] if e["summary"].startswith("Reconnect"))
     assert reconnect["allDay"] is True
+
+
+class _HeldWriteLock:
+    """Another connection inside a write transaction for up to `seconds`: on SQLite a raw sqlite3
+    connection in a thread (BEGIN IMMEDIATE takes the one write lock), on PostgreSQL an asyncpg
+    transaction holding the feed token rows' locks and the contact table in EXCLUSIVE mode (what a
+    long import blocks writers with). `held()` is False once the holder gave up by itself."""
+
+    def __init__(self, settings, seconds: float) -> None:
+        self.settings = settings
+        self.seconds = seconds
+        self.release = None
+        self.waiter = None
+
+    async def __aenter__(self):
+        if self.settings.engine == "sqlite":
+            import sqlite3
+            import threading
+
+            with contextlib.closing(sqlite3.connect(self.settings.sqlite_path)) as con:
+                # WAL: readers go on beside the one writer, even while it commits.
+                assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            ready, self.release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                con = sqlite3.connect(self.settings.sqlite_path, isolation_level=None)
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("UPDATE feed_token SET last_user_agent = 'held'")
+                con.execute("UPDATE contact SET nickname = nickname")
+                ready.set()
+                self.release.wait(self.seconds)
+                con.execute("ROLLBACK")
+                con.close()
+
+            self.waiter = threading.Thread(target=hold, daemon=True)
+            self.waiter.start()
+            assert await asyncio.to_thread(ready.wait, 10)
+        else:
+            import asyncpg
+
+            self.conn = await asyncpg.connect(self.settings.database_url)
+            self.tx = self.conn.transaction()
+            await self.tx.start()
+            await self.conn.execute("UPDATE feed_token SET last_user_agent = 'held'")
+            await self.conn.execute("LOCK TABLE contact IN EXCLUSIVE MODE")
+            self.release = asyncio.Event()
+
+            async def hold() -> None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.release.wait(), self.seconds)
+                await self.tx.rollback()
+                await self.conn.close()
+
+            self.waiter = asyncio.create_task(hold())
+        return self
+
+    def held(self) -> bool:
+        if self.settings.engine == "sqlite":
+            return self.waiter.is_alive()
+        return not self.waiter.done()
+
+    async def __aexit__(self, *exc) -> None:
+        self.release.set()
+        if self.settings.engine == "sqlite":
+            await asyncio.to_thread(self.waiter.join)
+        else:
+            await self.waiter
+
+
+async def test_the_feed_answers_while_another_connection_holds_the_write_lock(
+    alice, client, clock, clean_db, caplog
+):
+    await _due_contact(alice, clock, "Ann Lee")
+    path = _path((await alice.get("/api/feed")).json()["https_url"])
+    async with _HeldWriteLock(clean_db, seconds=30) as lock:
+        # A first fetch: nothing cached, and the bookkeeping (first fetch, new client) wants
+        # to write; neither may wait for the writer.
+        r = await client.get(path, headers={"user-agent": "Google-Calendar-Importer"})
+        assert lock.held(), "the feed waited for the writer to let go"
+        assert r.status_code == 200 and b"Reconnect with Ann Lee" in r.content
+    assert any("fetch" in rec.getMessage() for rec in caplog.records if rec.name == "kith.feed")
+    # Best effort: the missed bookkeeping is written by the next fetch.
+    assert (await alice.get("/api/feed")).json()["last_fetched_at"] is None
+    await client.get(path, headers={"user-agent": "Google-Calendar-Importer"})
+    info = (await alice.get("/api/feed")).json()
+    assert info["last_user_agent"] == "Google-Calendar-Importer" and info["last_fetched_at"]
+
+
+async def test_renaming_a_circle_changes_the_served_feed(alice, client, clock):
+    await _due_contact(alice, clock, "Ann Lee")
+    path = _path((await alice.get("/api/feed")).json()["https_url"])
+    first = await client.get(path)
+    assert "Close" in _events(first.content)["Reconnect with Ann Lee"]["DESCRIPTION"]
+    close = next(c for c in (await alice.get("/api/circles")).json() if c["name"] == "Close")
+    r = await alice.patch(f"/api/circles/{close['id']}", json={"name": "Besties"})
+    assert r.status_code == 200
+    again = await client.get(path, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 200, "the cached feed still showed the old circle name"
+    description = str(_events(again.content)["Reconnect with Ann Lee"]["DESCRIPTION"])
+    assert "Besties" in description and "Close" not in description

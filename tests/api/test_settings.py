@@ -29,6 +29,7 @@ NON_DEFAULTS = {
     "KITH_LOGIN_WINDOW_SECONDS": ("login_window_seconds", "60"),
     "KITH_IMPORTS_PER_HOUR": ("imports_per_hour", "7"),
     "KITH_RUN_SCHEDULER": ("run_scheduler", "0"),
+    "KITH_NIGHTLY_TICK_SECONDS": ("nightly_tick_seconds", "30"),
     "KITH_SOURCE_ROOTS": ("source_roots", "/a:/b"),
     "KITH_PG_POOL_MAX": ("pg_pool_max", "3"),
     "KITH_SOURCE_ALLOW_HOSTS": ("source_allow_hosts", "dav.lan:5232,files.lan"),

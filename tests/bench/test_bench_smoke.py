@@ -36,7 +36,7 @@ def _run_section(section: str, tmp_path: Path) -> tuple[subprocess.CompletedProc
     return done, figures
 
 
-@pytest.mark.parametrize("section", ["imports", "strength", "feed", "load"])
+@pytest.mark.parametrize("section", ["queries", "http", "imports", "strength", "feed", "load"])
 def test_each_benchmark_section_runs_at_toy_size_and_writes_complete_figures(section, tmp_path):
     done, figures = _run_section(section, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -45,8 +45,10 @@ def test_each_benchmark_section_runs_at_toy_size_and_writes_complete_figures(sec
         assert set(figure) >= KEYS, figure
         assert figure["name"].startswith(section.rstrip("s")), figure["name"]
         assert isinstance(figure["met"], bool)
+        goal = figure["goal"]
+        assert goal is None or goal["op"] in {"<", "<=", "==", ">=", ">", "runs"}, goal
         assert isinstance(figure["value"], int | float), figure
-        if figure["baseline_name"] is not None:
+        if figure["baseline_name"] is not None and figure["baseline_value"] != 0:
             assert figure["baseline_value"] > 0, figure
             assert figure["ratio"] == pytest.approx(
                 figure["value"] / figure["baseline_value"], rel=1e-3, abs=1e-3
@@ -70,7 +72,8 @@ def test_a_ratio_is_value_over_baseline_and_a_goal_can_be_on_either():
 
 def test_a_figure_without_a_goal_is_reported_and_shown_as_not_applicable():
     figure = Figure("rps", 120.0, "req/s", "health", 240.0)
-    assert figure.as_json()["goal"].startswith("report only")
+    assert figure.as_json()["goal"] is None
+    assert figure.as_json()["goal_text"].startswith("report only")
     assert "n/a" in table([figure])
 
 
