@@ -5,7 +5,7 @@ PY := .venv/bin/python
 UV_VERSION := 0.13.9
 STAMP := .venv/.kith-installed
 
-.PHONY: help install run check test lint fmt typecheck bench e2e demo migrate check-import clean
+.PHONY: help install run check test lint fmt typecheck bench e2e audit demo migrate check-import clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ bench: install ## run every benchmark (BENCH_QUICK=1: small and short); prints a
 
 e2e: install ## browser tests in headless Chromium; screenshots in test-results/screenshots
 	scripts/run-tests.sh -m e2e tests/e2e
+
+audit: install ## Lighthouse (mobile) on sign-in, Today, a Contact and Calendar of a demo account; test-results/audit/
+	cd tests/audit && npm ci --no-audit --no-fund --silent
+	$(PY) scripts/audit.py
 
 demo: install ## create a demo account with a generated network and a year of interactions
 	.venv/bin/kith demo

@@ -2,7 +2,7 @@
 // VERSION changes with every change under web/ (tests/api/test_web_assets.py checks it against a
 // hash of the shell), so an update installs new caches and the page offers "Reload".
 
-const VERSION = "60e193f6";
+const VERSION = "809a3885";
 const SHELL_CACHE = `kith-shell-${VERSION}`;
 const DATA_CACHE = `kith-data-${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
@@ -100,20 +100,22 @@ async function navigation(request) {
 
 /**
  * /api GETs: the network first (fresh data), the last answer seen when offline or when the
- * network takes too long. A 401 means the session ended: drop what was kept for that user.
+ * network takes too long. A 401 (or a signed-out session probe) means the session ended: drop
+ * what was kept for that user.
  */
 async function networkFirst(event, request) {
-  const cache = await caches.open(DATA_CACHE);
   const network = fetch(request).then(async (response) => {
-    if (response.status === 401) {
+    // 401, or the session probe saying "signed out": what was kept belongs to nobody now.
+    if (response.status === 401 || response.headers.get("x-kith-signed-out") === "1") {
       await caches.delete(DATA_CACHE);
     } else if (response.ok && !/no-store/.test(response.headers.get("Cache-Control") || "")) {
+      const cache = await caches.open(DATA_CACHE); // opened only to keep something
       await cache.put(request, stamp(response.clone()));
     }
     return response;
   });
   event.waitUntil(network.catch(() => {}));
-  const cached = cache.match(request);
+  const cached = caches.match(request, { cacheName: DATA_CACHE });
   try {
     return await Promise.race([network, timeout(NETWORK_TIMEOUT_MS, cached)]);
   } catch {

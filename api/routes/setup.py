@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -43,17 +43,25 @@ def json_from_this_origin(
         raise PermissionDeniedException(detail="cross-site request refused")
 
 
+# What a signed-out visitor is told is never kept by the service worker; "signed out" also tells
+# it to drop the answers it kept for the last user, as a 401 does (web/sw.js).
+NOT_KEPT = {"Cache-Control": "no-store"}
+SIGNED_OUT = {**NOT_KEPT, "x-kith-signed-out": "1"}
+
+
 @get("/api/auth/session")
-async def session_probe(request: Request[Any, Any, Any]) -> SessionOut:
+async def session_probe(request: Request[Any, Any, Any]) -> Response[SessionOut]:
     user = await retrieve_user(request.session, request)
-    return SessionOut(signed_in=user is not None, user=user)
+    if user is None:
+        return Response(SessionOut(signed_in=False), headers=SIGNED_OUT)
+    return Response(SessionOut(signed_in=True, user=user))
 
 
 @get("/api/auth/setup")
 async def setup_status(
     request: Request[Any, Any, Any], code: FromQuery[str | None] = None
-) -> SetupStatusOut:
-    return await first_run.status(settings(request), code)
+) -> Response[SetupStatusOut]:
+    return Response(await first_run.status(settings(request), code), headers=NOT_KEPT)
 
 
 @post("/api/auth/setup", status_code=201, guards=[json_from_this_origin])
@@ -76,5 +84,7 @@ async def setup(data: JSONBody[SetupIn], request: Request[Any, Any, Any]) -> MeO
 
 
 @get("/api/guide")
-async def guide(request: Request[Any, Any, Any]) -> GuideOut:
-    return await first_run.guide_progress(current_user(request).id)
+async def guide(request: Request[Any, Any, Any]) -> Response[GuideOut]:
+    # Not kept offline either: the guide is no use without the network, and a kept copy served
+    # on a slow answer would make the page say "Offline".
+    return Response(await first_run.guide_progress(current_user(request).id), headers=NOT_KEPT)

@@ -163,3 +163,12 @@ async def test_the_guide_ticks_import_circles_and_a_fetched_feed_in_turn(app, al
     assert await guide() == {"contacts": 1, "in_circle": 1, "feed_fetched": True, "done": True}
     await alice.post("/api/feed/rotate")
     assert (await guide())["done"] is False, "a new link must be subscribed again"
+
+
+async def test_signed_out_answers_are_never_kept_and_tell_the_worker_to_drop_its_copies(
+    app, client
+):
+    r = await client.get("/api/auth/session")
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-kith-signed-out"] == "1"
+    assert (await client.get("/api/auth/setup")).headers["cache-control"] == "no-store"

@@ -4,25 +4,20 @@ import * as api from "./api.js";
 import { pending, replay } from "./offline-queue.js";
 import { registerServiceWorker } from "./pwa.js";
 import { errorBox, h, loading } from "./util.js";
-import * as calendar from "./views/calendar.js";
-import * as contact from "./views/contact.js";
-import * as contacts from "./views/contacts.js";
-import * as importView from "./views/import.js";
-import * as settings from "./views/settings.js";
-import * as setup from "./views/setup.js";
-import * as signin from "./views/signin.js";
-import * as today from "./views/today.js";
-import * as triage from "./views/triage.js";
+// Each screen's module loads when first shown: the first paint evaluates only the screen it needs.
+const today = () => import("./views/today.js");
+const signin = () => import("./views/signin.js");
+const setup = () => import("./views/setup.js");
 
-/** [pattern, view, nav tab, title] */
+/** [pattern, view loader, nav tab, title] */
 const ROUTES = [
   [/^\/today$/, today, "today", "Today"],
-  [/^\/contacts$/, contacts, "contacts", "People"],
-  [/^\/contact\/(\d+)$/, contact, "contacts", "Contact"],
-  [/^\/triage$/, triage, "triage", "Triage"],
-  [/^\/import$/, importView, "import", "Import"],
-  [/^\/calendar$/, calendar, "calendar", "Calendar"],
-  [/^\/settings$/, settings, "settings", "Settings"],
+  [/^\/contacts$/, () => import("./views/contacts.js"), "contacts", "People"],
+  [/^\/contact\/(\d+)$/, () => import("./views/contact.js"), "contacts", "Contact"],
+  [/^\/triage$/, () => import("./views/triage.js"), "triage", "Triage"],
+  [/^\/import$/, () => import("./views/import.js"), "import", "Import"],
+  [/^\/calendar$/, () => import("./views/calendar.js"), "calendar", "Calendar"],
+  [/^\/settings$/, () => import("./views/settings.js"), "settings", "Settings"],
 ];
 
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
@@ -103,11 +98,14 @@ async function route() {
   await show(seq, mod, tab, title, match.slice(1));
 }
 
-async function show(seq, mod, name, title, params) {
+async function show(seq, load, name, title, params) {
   const screen = h("div", { class: `screen screen-${name}`, "data-screen": name });
   if (!firstRoute) view.replaceChildren(loading());
   view.setAttribute("aria-busy", "true");
   try {
+    const mod = await load().catch((err) => {
+      throw navigator.onLine ? err : new api.OfflineError(); // the screen's module was not fetched
+    });
     await mod.render(screen, ctx, ...params);
   } catch (err) {
     if (seq !== routeSeq) return;
@@ -219,15 +217,22 @@ function warmOfflineData() {
   Promise.allSettled([api.session(), api.today(), api.listCircles()]);
 }
 
+/** After the first screen: installing the worker fetches the whole shell, which would compete
+ * with the first paint for the network and the main thread. */
+function registerWorkerWhenIdle() {
+  const start = () =>
+    registerServiceWorker({ onFirstControl: warmOfflineData }).catch((err) =>
+      console.warn("service worker:", err),
+    );
+  if ("requestIdleCallback" in window) requestIdleCallback(start, { timeout: 3000 });
+  else setTimeout(start, 500);
+}
+
 async function boot() {
-  registerServiceWorker({ onFirstControl: warmOfflineData }).catch((err) =>
-    console.warn("service worker:", err),
-  );
   try {
     const state = await api.session();
     ctx.me = state.signed_in ? state.user : null;
     if (ctx.me) document.body.classList.add("signed-in");
-    else dropSavedData().catch(() => {}); // the session ended: what was kept offline is not ours
   } catch (err) {
     ctx.me = null;
     if (err instanceof api.OfflineError) {
@@ -246,6 +251,7 @@ async function boot() {
     })
     .catch(() => {});
   await route();
+  registerWorkerWhenIdle();
   syncOutbox();
 }
 

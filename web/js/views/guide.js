@@ -1,7 +1,7 @@
 // The guided start on Today: import, circles, a subscribed calendar (DESIGN.md section 10).
 
 import * as api from "../api.js";
-import { h, svg } from "../util.js";
+import { h } from "../util.js";
 
 const hiddenKey = (userId) => `kith-guide-hidden-${userId}`;
 
@@ -13,10 +13,6 @@ export async function loadGuide(userId) {
     // storage refused (private mode): ask the server every time
   }
   return api.guide().catch(() => null);
-}
-
-function tick() {
-  return svg("svg", { class: "step-tick", viewBox: "0 0 24 24", "aria-hidden": "true" }, svg("path", { d: "M5 12.5l4.5 4.5L19 7.5" }));
 }
 
 /**
@@ -58,7 +54,7 @@ export function guideSection(g, userId) {
       h(
         "li",
         { class: s.done ? "step is-done" : "step", "data-step": s.key, "data-done": String(s.done) },
-        h("span", { class: "step-mark", "aria-hidden": "true" }, s.done ? tick() : String(i + 1)),
+        h("span", { class: "step-mark", "aria-hidden": "true" }, s.done ? "✓" : String(i + 1)),
         h(
           "div",
           { class: "step-text" },

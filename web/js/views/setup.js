@@ -20,11 +20,7 @@ export function whereTheLinkIs() {
 
 /** The browser's IANA time zone, e.g. "Europe/Berlin". */
 export function browserTimeZone() {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  } catch {
-    return "UTC";
-  }
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
 /** The country of the browser's language ("en-GB" gives GB, "de" gives DE), or "". */
@@ -41,12 +37,7 @@ export function browserRegion() {
 }
 
 function timeZones(current) {
-  let zones = [];
-  try {
-    zones = Intl.supportedValuesOf("timeZone");
-  } catch {
-    zones = [];
-  }
+  const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
   return [...new Set([current, "UTC", ...zones])].sort();
 }
 

@@ -16,6 +16,8 @@ import {
 import { guideSection, loadGuide } from "./guide.js";
 import { loggedMessage, openLogSheet } from "./log.js";
 
+const UPCOMING_CHUNK = 8;
+
 /** @param {HTMLElement} root @param {any} ctx */
 export async function render(root, ctx) {
   const [data, waiting, guide] = await Promise.all([
@@ -81,15 +83,22 @@ function upcomingSection(ctx, data) {
   }
   let list = null;
   let day = null;
-  for (const item of data.upcoming) {
-    if (item.day !== day) {
-      day = item.day;
-      section.append(h("h3", { class: "day", text: relativeDay(day, data.today) }));
-      list = h("ul", { class: "people" });
-      section.append(list);
+  // A long week is built in pieces, each its own task, so the first paint never waits for it
+  // and no task blocks the page for long (the rows come below the fold).
+  const put = (from) => {
+    if (!section.isConnected && from > 0) return; // the user left Today meanwhile
+    for (const item of data.upcoming.slice(from, from + UPCOMING_CHUNK)) {
+      if (item.day !== day) {
+        day = item.day;
+        section.append(h("h3", { class: "day", text: relativeDay(day, data.today) }));
+        list = h("ul", { class: "people" });
+        section.append(list);
+      }
+      list.append(row(ctx, item, data.today));
     }
-    list.append(row(ctx, item, data.today));
-  }
+    if (from + UPCOMING_CHUNK < data.upcoming.length) setTimeout(() => put(from + UPCOMING_CHUNK), 0);
+  };
+  put(0);
   return section;
 }
 
