@@ -78,6 +78,8 @@ async def _measure(cfg: Config, work: Path) -> tuple[dict[str, int], dict[str, i
         app = create_app(settings, migrate_on_start=False, start_scheduler=False)
         small = await _counts(app, "small@bench.example")
         large = await _counts(app, "large@bench.example")
+        # No lifespan runs here: wait for a /health refresh in flight before the pool closes.
+        await app.state.health.close()
     return small, large
 
 
