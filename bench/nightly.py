@@ -124,7 +124,7 @@ def run(cfg: Config, work: Path) -> list[Figure]:
                     folder = work / f"nightly-pg-{workers}"
                     seconds = _postgres_workers(url, folder, users, cards, workers)
                     rates[f"PostgreSQL {workers} workers"] = users / seconds * 60
-                    print(f"  PostgreSQL {workers} workers: {seconds:.1f} s", flush=True)
+                    print(f"  PostgreSQL {workers} worker(s): {seconds:.1f} s", flush=True)
         except Exception:
             traceback.print_exc()
     else:
@@ -147,7 +147,11 @@ def run(cfg: Config, work: Path) -> list[Figure]:
                 # CPUs; the figure shows the scaling a machine gives, not a promise.
                 goal=None,
                 note=f"{size}; whole nightly job per user (import, rescore, reschedule); "
-                "workers' start-up included",
+                + (
+                    "one tick of the in-process runner"
+                    if label.startswith("SQLite")
+                    else "from starting the workers until every run is ok"
+                ),
             )
         )
     return figures

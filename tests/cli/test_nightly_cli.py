@@ -23,11 +23,12 @@ async def _break(email_source: str, email_data: str) -> None:
     """An unreachable source for one user; for another, data the API would refuse, written
     straight into the database."""
     from api.db.tables import Circle, Contact
-    from api.services.sources import create_source
     from api.services.users import find_user
+    from api.store.sources import insert_source
 
     user = await find_user(email_source)
-    await create_source(user.id, "url", "http://127.0.0.1:1/contacts.vcf")
+    url = "http://127.0.0.1:1/contacts.vcf"  # nothing listens on port 1
+    await insert_source(user.id, "url", url, "auto", url)
     other = await find_user(email_data)
     circle = await Circle.select(Circle.id).where(Circle.user == other.id).first().run()
     assert circle is not None
