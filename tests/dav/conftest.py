@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
+from api.security import Cooldown
 from tests.dav.servers import DavServer, fill
 
 SERVERS = ["radicale", "xandikos"]
@@ -44,4 +45,8 @@ def dav(dav_server: DavServer) -> DavServer:
 def app(clean_db: Any, clock: Any, dav_server: DavServer) -> Any:
     """The servers are on this machine: the operator allows them (KITH_SOURCE_ALLOW_HOSTS)."""
     settings = replace(clean_db, source_allow_hosts=(dav_server.host,))
-    return create_app(settings, clock, migrate_on_start=False, start_scheduler=False)
+    app = create_app(settings, clock, migrate_on_start=False, start_scheduler=False)
+    # The scenarios run one source several times in a row; the once-a-minute "run now" cooldown
+    # has its own test (tests/api/test_sign_in.py).
+    app.state.source_run_cooldown = Cooldown(0)
+    return app
