@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers.base import BaseRouteHandler
@@ -122,9 +123,9 @@ def _allowed_origins(connection: ASGIConnection[Any, Any, Any, Any]) -> set[str]
 
 
 def same_origin_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """The guard of sign-in, which has no CSRF token yet (every other write needs the
-    double-submit token, see api/app.py): a page on another site must not sign the victim into
-    the attacker's account (login CSRF).
+    """The guard of sign-in and first-run setup (sign-in has no CSRF token yet; every other
+    write needs the double-submit token, see api/app.py): a page on another site must not sign
+    the victim into the attacker's account (login CSRF).
 
     A cross-site page can POST a form or a `text/plain` body without a CORS preflight, but not
     `application/json` (Fetch standard, CORS-safelisted request headers), and Kith answers no
@@ -138,10 +139,20 @@ def same_origin_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     if site not in {"same-origin", "none"} or (
         origin is not None and origin.lower() not in _allowed_origins(connection)
     ):
-        raise Forbidden("cross-site sign-in refused: sign in from Kith's own pages")
+        raise Forbidden("cross-site request refused: use Kith's own pages")
     media = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media != "application/json":
-        raise UnsupportedMediaType("sign-in takes a JSON body (Content-Type: application/json)")
+        raise UnsupportedMediaType("send a JSON body (Content-Type: application/json)")
+
+
+async def start_session(request: Request[Any, Any, Any], user_id: int) -> None:
+    """Sign `user_id` in with a fresh session id, never one planted before (session fixation):
+    the old session is deleted and the id rotated."""
+    old = request.cookies.get("kith_session")
+    if old:
+        await request.app.stores.get("sessions").delete(old)
+    request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
+    request.set_session({"user_id": user_id})
 
 
 PUBLIC_PATHS = [

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, patch, post
 from litestar.params import JSONBody
 
-from api.auth import ROTATE_KEY, same_origin_json
+from api.auth import same_origin_json, start_session
 from api.errors import NotAuthenticated, TooManyRequests
 from api.routes.deps import current_user
 from api.schemas import LoginIn, MeOut, SettingsPatch, changes_of
@@ -31,11 +31,7 @@ async def login(data: JSONBody[LoginIn], request: Request[Any, Any, Any]) -> MeO
     if user is None:
         raise NotAuthenticated("wrong email or password")
     throttle.succeeded(account, address)
-    old = request.cookies.get("kith_session")
-    if old:
-        await request.app.stores.get("sessions").delete(old)
-    request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
-    request.set_session({"user_id": user.id})
+    await start_session(request, user.id)
     return user
 
 
