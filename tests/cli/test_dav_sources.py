@@ -14,8 +14,9 @@ from tests.cli.test_serve import port, server  # noqa: F401  (fixtures)
 from tests.dav.servers import PASSWORD, USER, DavServer, fill
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """A server of its own per engine: discovery from the root syncs every address book there."""
     dav = DavServer("radicale", tmp_path_factory.mktemp("radicale-cli"))
     yield dav
     dav.close()

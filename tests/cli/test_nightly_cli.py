@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from api.cli.common import load_settings, run_db
-from tests.cli.conftest import Kith
+from tests.cli.conftest import PASSWORD, Kith
 from tests.cli.test_serve import KITH, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +111,11 @@ def test_serve_runs_the_nightly_job_in_process_on_sqlite_and_leaves_it_to_worker
                 if (runs and "running" not in runs) or proc.poll() is not None:
                     break
                 time.sleep(0.5)
-            health = httpx.get(f"{base}/health", timeout=10).json()
+            # The queue is shown to a signed-in caller (a stranger's /health is liveness only).
+            with httpx.Client(base_url=base, timeout=10) as web:
+                login = {"email": "a@example.com", "password": PASSWORD}
+                assert web.post("/api/auth/login", json=login).status_code == 200
+                health = web.get("/health").json()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
