@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from pipeline.identity.gone import archives_for_full_export
 from pipeline.identity.merge import (
     ExistingContact,
     FieldValue,
@@ -41,10 +42,6 @@ __all__ = [
 
 RANKS: tuple[KeyKind, ...] = ("source-uid", "email", "phone")  # DESIGN.md section 4 order
 _E164 = re.compile(r"^\+[1-9]\d{5,14}$")
-# Refuse to archive more than this share of a source's contacts in one run: a truncated export
-# (Google's is known to drop contacts) must not silently hide half of someone's network.
-ARCHIVE_GUARD_FRACTION = 0.5
-ARCHIVE_GUARD_MIN = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +250,7 @@ def plan_import(
 
     archives: list[int] = []
     if full_export:
-        archives = _archives(existing, seen, source, bool(prepared), issues)
+        archives = archives_for_full_export(existing, seen, source, bool(prepared), issues)
     matches: list[RecordMatch] = []
     for i, target in enumerate(where):
         if target is not None:
@@ -370,37 +367,3 @@ def _match(
             targets[gis[0]] = (cid, "name")
             seen.add(cid)
     return targets, seen, suggestions
-
-
-def _archives(
-    existing: Sequence[ExistingContact],
-    seen: set[int],
-    source: str,
-    any_records: bool,
-    issues: list[ImportIssue],
-) -> list[int]:
-    """Contacts this source created that its full export no longer has (archived, never deleted).
-
-    Kept: contacts the user edited, any contact that a record of this file touched by any key,
-    and contacts that carry a uid from another source (another export still lists them).
-    """
-    ns = f"{source}:"
-    mine = [c for c in existing if c.source == source and not c.archived]
-    gone = [
-        c.id
-        for c in mine
-        if c.id not in seen
-        and not c.edited_fields
-        and all(uid.startswith(ns) for uid in c.source_uids)
-    ]
-    many = len(gone) >= ARCHIVE_GUARD_MIN and len(gone) > ARCHIVE_GUARD_FRACTION * len(mine)
-    if gone and (many or not any_records):
-        issues.append(
-            ImportIssue(
-                0,
-                f"not archiving {len(gone)} of {len(mine)} contacts from {source}: "
-                "the export looks truncated",
-            )
-        )
-        return []
-    return sorted(gone)

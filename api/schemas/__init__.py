@@ -7,11 +7,28 @@ from typing import Annotated
 
 import msgspec
 
+from api.schemas.sources import (  # the sources' shapes: a module of their own
+    CollectionOut as CollectionOut,
+)
+from api.schemas.sources import (
+    SourceIn as SourceIn,
+)
+from api.schemas.sources import (
+    SourceOut as SourceOut,
+)
+from api.schemas.sources import (
+    SourceTestIn as SourceTestIn,
+)
+from api.schemas.sources import (
+    SourceTestOut as SourceTestOut,
+)
+from api.schemas.sources import (
+    SourceUpdateIn as SourceUpdateIn,
+)
 from pipeline.limits import (
     CIRCLE_NAME_MAX,
     EMAIL_MAX,
     FIELD_MAX,
-    LABEL_MAX,
     PHONE_MAX,
     TIMEZONE_MAX,
 )
@@ -24,7 +41,6 @@ OrgText = Annotated[str, msgspec.Meta(max_length=FIELD_MAX["organization"])]
 Email = Annotated[str, msgspec.Meta(max_length=EMAIL_MAX)]
 Phone = Annotated[str, msgspec.Meta(max_length=PHONE_MAX)]
 CircleName = Annotated[str, msgspec.Meta(max_length=CIRCLE_NAME_MAX)]
-Label = Annotated[str, msgspec.Meta(max_length=LABEL_MAX)]
 TimeZoneName = Annotated[str, msgspec.Meta(max_length=TIMEZONE_MAX)]
 
 
@@ -378,53 +394,3 @@ class UndoneOut(msgspec.Struct):
 class MergedOut(msgspec.Struct):
     contact: ContactOut
     undo_id: int
-
-
-class SourceIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    kind: str
-    location: str
-    format: str = "auto"
-    label: Label = ""
-    # CardDAV/CalDAV only: the account, and the collection hrefs to sync (none: all found).
-    username: str | None = None
-    password: str | None = None
-    collections: list[str] | None = None
-
-
-class CollectionOut(msgspec.Struct):
-    href: str
-    name: str
-    sync: bool = False  # the server offers RFC 6578 sync-collection
-
-
-class SourceOut(msgspec.Struct):
-    id: int
-    kind: str
-    location: str
-    format: str
-    label: str
-    last_run_at: dt.datetime | None
-    last_status: str | None
-    last_error: str | None
-    username: str | None = None
-    password_set: bool = False  # never the password itself
-    collections: list[CollectionOut] = msgspec.field(default_factory=list)
-    last_counts: dict[str, int] | None = None
-
-
-class SourceTestIn(msgspec.Struct, omit_defaults=True):
-    kind: str
-    location: str
-    username: str = ""
-    password: str = ""
-
-
-class SourceUpdateIn(msgspec.Struct, omit_defaults=True):
-    label: str | None = None
-    password: str | None = None  # CardDAV/CalDAV only; sealed, never returned
-
-
-class SourceTestOut(msgspec.Struct):
-    ok: bool
-    collections: list[CollectionOut] = msgspec.field(default_factory=list)
-    error: str | None = None
