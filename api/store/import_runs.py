@@ -126,3 +126,67 @@ async def list_runs(user_id: int, limit: int) -> list[ImportReportOut]:
         .run()
     )
     return [_report(r) for r in rows]
+
+
+# Background imports (api/services/background.py): the run exists from the moment the work is
+# queued, so the client has an id to poll; the job takes it over, a retry takes it over again.
+QUEUED = "queued"
+
+
+async def queue_run(
+    user_id: int, import_source_id: int | None, source: str, filename: str, now: dt.datetime
+) -> int:
+    row = (
+        await ImportRun.insert(
+            ImportRun(
+                user=user_id,
+                import_source=import_source_id,
+                source=fit(ImportRun.source, source),
+                filename=fit(ImportRun.filename, filename),
+                status=QUEUED,
+                started_at=now,
+            )
+        )
+        .returning(ImportRun.id)
+        .run()
+    )
+    return int(row[0]["id"])
+
+
+async def claim_run(run_id: int, source: str, filename: str, now: dt.datetime) -> None:
+    """A queued (or, on a retry, running) run starts now, under the name of what it reads."""
+    await (
+        ImportRun.update(
+            {
+                ImportRun.status: "running",
+                ImportRun.source: fit(ImportRun.source, source),
+                ImportRun.filename: fit(ImportRun.filename, filename),
+                ImportRun.started_at: now,
+            }
+        )
+        .where((ImportRun.id == run_id) & ImportRun.status.is_in([QUEUED, "running"]))
+        .run()
+    )
+
+
+async def queued_for_source(
+    user_id: int, source_id: int, since: dt.datetime
+) -> ImportReportOut | None:
+    """The newest run of this source still waiting for its job (queued at or after `since`)."""
+    row = (
+        await ImportRun.select()
+        .where(
+            (ImportRun.user == user_id)
+            & (ImportRun.import_source == source_id)
+            & (ImportRun.status == QUEUED)
+            & (ImportRun.started_at >= since)
+        )
+        .order_by(ImportRun.id, ascending=False)
+        .first()
+        .run()
+    )
+    return None if row is None else _report(row)
+
+
+async def delete_run(run_id: int) -> None:
+    await ImportRun.delete().where(ImportRun.id == run_id).run()
