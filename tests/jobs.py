@@ -32,15 +32,17 @@ async def run_jobs(app: Any) -> None:
     )
 
 
-async def poll(client: httpx.AsyncClient, run_id: int) -> dict[str, Any]:
-    """The run once it is no longer queued or running (the PWA's loop, without its delay)."""
-    for _ in range(2000):
+async def poll(
+    client: httpx.AsyncClient, run_id: int, *, tries: int = 2000, pause: float = 0.01
+) -> dict[str, Any]:
+    """The run once it is no longer queued or running (the PWA's loop)."""
+    for _ in range(tries):
         r = await client.get(f"/api/imports/{run_id}")
         assert r.status_code == 200, r.text
         report: dict[str, Any] = r.json()
         if report["status"] not in UNFINISHED:
             return report
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(pause)
     raise AssertionError(f"import {run_id} is still {report['status']}")
 
 
