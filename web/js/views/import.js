@@ -70,7 +70,15 @@ function uploadForm(result, refresh) {
         submit.textContent = "Importing…";
         result.replaceChildren();
         try {
-          const report = await api.uploadImport(file.files[0], format.value);
+          const queued = await api.uploadImport(file.files[0], format.value);
+          // A large file is imported by a background job: say so until its run ends.
+          const waiting = h("p", { class: "hint import-waiting", role: "status" });
+          const report = await api.untilFinished(queued, (r) => {
+            waiting.textContent = r.status === "queued" ? "Queued: the import starts in a moment…" : "Importing in the background…";
+            submit.textContent = r.status === "queued" ? "Queued…" : "Importing…";
+            if (!waiting.isConnected) result.replaceChildren(waiting);
+          });
+          waiting.remove();
           result.append(reportView(report, true));
           file.value = "";
           refresh().catch(() => {});
