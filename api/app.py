@@ -176,6 +176,8 @@ def create_app(
         from api.services.nightly import close_interrupted
 
         await close_interrupted(clock())  # runs and imports a dead process left "running"
+        if isinstance(jobs, InProcessJobs):
+            await jobs.resume()  # on PostgreSQL the queue keeps them; in-process they died
         nightly_task = None
         if run_scheduler:
             nightly_task = start_nightly(settings, clock, jobs)

@@ -4,6 +4,7 @@ queue workers run, on the same tick, with the same per-user serialisation and re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -100,6 +101,20 @@ class InProcessJobs:
                 user_id, run_id, filename, fmt, runner.clock(), runner.settings
             ),
         )
+
+    async def resume(self) -> int:
+        """At start-up: the jobs this queue lost when its process stopped, queued again (each
+        takes its run over, as a retried queue job does). Returns how many."""
+        lost = await background.lost_jobs(self.runner.settings)
+        for job in lost:
+            if job.source_id is not None:
+                with contextlib.suppress(AlreadyQueued):
+                    await self.run_source(job.user_id, job.source_id, job.run_id)
+            else:
+                await self.import_upload(job.user_id, job.run_id, job.filename, job.fmt)
+        if lost:
+            log.warning("resumed %s background imports a stopped process left", len(lost))
+        return len(lost)
 
     async def idle(self) -> None:
         """Until every job started so far has ended (tests; a clean shutdown)."""

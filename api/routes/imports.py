@@ -42,9 +42,15 @@ async def upload_import(
     config = settings(request)
     if len(raw) > config.import_inline_max_bytes:
         # Too large to hold the request for: stored, imported by a job; the client polls.
-        queued = await background.queue_upload(user, raw, filename, now(request), config)
+        queued = await background.queue_upload(
+            user, raw, filename, data.format, now(request), config
+        )
         jobs: Jobs = request.app.state.jobs
-        await jobs.import_upload(user.id, queued.id, filename, data.format)
+        try:
+            await jobs.import_upload(user.id, queued.id, filename, data.format)
+        except Exception:  # the queue is unreachable: leave no run waiting for nothing
+            await background.drop_run(queued.id, config)
+            raise
         return accepted(await imports.get_report(user.id, queued.id))
     report = await imports.import_file(
         user, raw, filename=filename, now=now(request), fmt=data.format

@@ -139,6 +139,9 @@ async def run_source(
         if waiting is None:  # its job has started meanwhile: report that one's state
             raise TooManyRequests("this source is running now; try again later") from None
         return accepted(waiting)
+    except Exception:  # the queue is unreachable: leave no run waiting for nothing
+        await background.drop_run(report.id)
+        raise
     return accepted(await imports.get_report(user.id, report.id))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from api.errors import NotFound
@@ -47,11 +48,13 @@ async def queue_source_run(user: UserInfo, source_id: int, now: dt.datetime) -> 
 
 
 async def queue_upload(
-    user: UserInfo, raw: bytes, filename: str, now: dt.datetime, settings: Settings
+    user: UserInfo, raw: bytes, filename: str, fmt: str, now: dt.datetime, settings: Settings
 ) -> ImportReport:
     """The run, and the upload stored for its job (written whole, then renamed into place: a job
     never reads half a file)."""
-    run_id = await import_runs.queue_run(user.id, None, filename, PurePath(filename).name, now)
+    run_id = await import_runs.queue_run(
+        user.id, None, filename, PurePath(filename).name, now, fmt=None if fmt == "auto" else fmt
+    )
     path = upload_path(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -124,3 +127,27 @@ async def upload_job(
         report = await _fail(run_id, f"{filename}: the import failed ({type(exc).__name__})", now)
     path.unlink(missing_ok=True)
     return report
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """A job an in-process queue lost with its process (SQLite: `kith serve` stopped)."""
+
+    run_id: int
+    user_id: int
+    source_id: int | None  # None: an upload
+    filename: str
+    fmt: str
+
+
+async def lost_jobs(settings: Settings) -> list[Resumable]:
+    """What to run again at start-up: every queued "run now"; every upload queued, or running
+    when the process died, whose stored file is still there (only a queued upload has one)."""
+    lost = []
+    for run in await import_runs.unfinished_runs():
+        if run.source_id is not None and run.status == import_runs.QUEUED:
+            lost.append(Resumable(run.id, run.user_id, run.source_id, run.source, "auto"))
+        elif run.source_id is None and upload_path(settings, run.id).exists():
+            fmt = run.format or "auto"
+            lost.append(Resumable(run.id, run.user_id, None, run.source, fmt))
+    return lost

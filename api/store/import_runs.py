@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -134,8 +135,14 @@ QUEUED = "queued"
 
 
 async def queue_run(
-    user_id: int, import_source_id: int | None, source: str, filename: str, now: dt.datetime
+    user_id: int,
+    import_source_id: int | None,
+    source: str,
+    filename: str,
+    now: dt.datetime,
+    fmt: str | None = None,
 ) -> int:
+    """`fmt`: an upload's requested format until the import says which it was."""
     row = (
         await ImportRun.insert(
             ImportRun(
@@ -143,6 +150,7 @@ async def queue_run(
                 import_source=import_source_id,
                 source=fit(ImportRun.source, source),
                 filename=fit(ImportRun.filename, filename),
+                format=fmt,
                 status=QUEUED,
                 started_at=now,
             )
@@ -190,3 +198,41 @@ async def queued_for_source(
 
 async def delete_run(run_id: int) -> None:
     await ImportRun.delete().where(ImportRun.id == run_id).run()
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    id: int
+    user_id: int
+    source_id: int | None
+    source: str
+    format: str | None
+    status: str
+
+
+async def unfinished_runs() -> list[Unfinished]:
+    """Runs queued or running, oldest first (an in-process queue resumes them at start-up)."""
+    rows = (
+        await ImportRun.select(
+            ImportRun.id,
+            ImportRun.user,
+            ImportRun.import_source,
+            ImportRun.source,
+            ImportRun.format,
+            ImportRun.status,
+        )
+        .where(ImportRun.status.is_in([QUEUED, "running"]))
+        .order_by(ImportRun.id)
+        .run()
+    )
+    return [
+        Unfinished(
+            id=int(r["id"]),
+            user_id=int(r["user"]),
+            source_id=None if r["import_source"] is None else int(r["import_source"]),
+            source=str(r["source"]),
+            format=r["format"],
+            status=str(r["status"]),
+        )
+        for r in rows
+    ]

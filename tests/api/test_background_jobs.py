@@ -20,7 +20,7 @@ from api import db
 from api.app import create_app
 from api.db.tables import ImportRun
 from api.jobs.background import AlreadyQueued
-from api.jobs.inprocess import InProcessJobs
+from api.jobs.inprocess import InProcessJobs, InProcessRunner
 from api.services import background
 from api.services.users import find_user
 from api.store import nightly_runs
@@ -181,6 +181,35 @@ async def test_a_failed_job_finishes_its_run_as_failed_with_the_reason(
     gone = await accepted(alice, r)
     assert gone["status"] == "failed" and "upload it again" in gone["error"], gone
     assert await _total(alice) == 0, "nothing of the failed imports was stored"
+
+
+async def test_an_in_process_queue_resumes_at_start_up_the_jobs_its_stopped_process_lost(
+    alice: Any, app: Any, clock: Any
+) -> None:
+    settings = app.state.settings
+    user = await find_user("alice@example.com")
+    assert user is not None
+    _, source_id = await _folder_source(alice, settings)
+    # What a `kith serve` killed with jobs in hand leaves: a queued "run now", a queued upload
+    # and an upload it was importing, with their stored files; nothing runs them any more.
+    waiting = await background.queue_source_run(user, source_id, clock())
+    queued = await background.queue_upload(
+        user, vcards(1, CARDS), "one.vcf", "vcard", clock(), settings
+    )
+    busy = await background.queue_upload(
+        user, vcards(2, CARDS), "two.vcf", "auto", clock(), settings
+    )
+    await ImportRun.update({ImportRun.status: "running"}).where(ImportRun.id == busy.id).run()
+    jobs = InProcessJobs(InProcessRunner(settings, clock))
+    assert await jobs.resume() == 3
+    await jobs.idle()
+    for run_id in (waiting.id, queued.id, busy.id):
+        report = await poll(alice, run_id)
+        assert report["status"] == "ok" and report["counts"]["new"] == CARDS, report
+        assert not background.upload_path(settings, run_id).exists()
+    assert await _total(alice) == 3 * CARDS
+    assert len(await _runs_of(alice)) == 3, "each job finished its own run, no second one"
+    assert await jobs.resume() == 0, "nothing is left to resume"
 
 
 # -- a real worker process on PostgreSQL ---------------------------------------------------
