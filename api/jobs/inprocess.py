@@ -67,16 +67,18 @@ class InProcessJobs:
             self._waiting.add(key)
 
         async def job() -> None:
+            started = False
             try:
                 async with self.runner.lock(user_id):
+                    started = True
                     if key is not None:
                         self._waiting.discard(key)  # running: a new "run now" may wait again
                     await body()
             except Exception:  # the job bodies record their failures; this is a bug's trace
                 log.exception("background job of user %s failed", user_id)
             finally:
-                if key is not None:
-                    self._waiting.discard(key)
+                if key is not None and not started:
+                    self._waiting.discard(key)  # cancelled while waiting
 
         task = asyncio.create_task(job())
         self._tasks.add(task)
