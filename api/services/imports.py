@@ -179,15 +179,20 @@ async def import_file(
     full_export: bool = True,
     progress: Progress | None = None,
     fail_after_rows: int | None = None,
+    run_id: int | None = None,
 ) -> ImportReport:
     """Parse, match and persist one file; the report says what changed and every issue.
 
     `fail_after_rows` injects a failure after that many records were written (tests prove the
-    database is left as it was).
+    database is left as it was). `run_id`: the queued ImportRun a background job takes over
+    (api/services/background.py) instead of starting one.
     """
-    run_id = await import_runs.start_run(
-        user.id, import_source_id, filename, PurePath(filename).name, now
-    )
+    if run_id is None:
+        run_id = await import_runs.start_run(
+            user.id, import_source_id, filename, PurePath(filename).name, now
+        )
+    else:
+        await import_runs.claim_run(run_id, filename, PurePath(filename).name, now)
     try:
         result = await anyio.to_thread.run_sync(
             lambda: parse_export(
