@@ -79,6 +79,7 @@ class _LoopPool:
         self.opened = 0
         self.readers_free = asyncio.Condition()
         self.all: list[aiosqlite.Connection] = []
+        self.inline: sqlite3.Connection | None = None
 
 
 class PooledTransaction(SQLiteTransaction):
@@ -154,8 +155,11 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def _forget_closed_loops(self) -> None:
         for loop in [lp for lp in self._pools if lp.is_closed()]:
-            for conn in self._pools.pop(loop).all:
+            pool = self._pools.pop(loop)
+            for conn in pool.all:
                 conn.stop()  # ends the worker thread; the sqlite3 connection closes with it
+            if pool.inline is not None:
+                pool.inline.close()
 
     async def _writer(self, pool: _LoopPool) -> aiosqlite.Connection:
         if pool.writer is None:
@@ -183,12 +187,29 @@ class PooledSQLiteEngine(SQLiteEngine):
             pool.idle.append(conn)
             pool.readers_free.notify()
 
+    def inline_reader(self) -> sqlite3.Connection:
+        """A connection used on the event loop's own thread, for the short indexed reads of
+        api/db/hot.py (why that is safe in WAL mode is said there). Rows are tuples."""
+        pool = self._pool()
+        if pool.inline is None:
+            conn = sqlite3.connect(**self.connection_kwargs)
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={self._busy_ms}",
+                "PRAGMA foreign_keys=ON",
+            ):
+                conn.execute(pragma)
+            pool.inline = conn
+        return pool.inline
+
     async def close(self) -> None:
         """Close this loop's connections (the next query opens new ones)."""
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             for conn in pool.all:
                 await conn.close()
+            if pool.inline is not None:
+                pool.inline.close()
         self._forget_closed_loops()
 
     # -- Piccolo's entry points ----------------------------------------------------------------
