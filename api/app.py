@@ -218,7 +218,11 @@ def create_app(
             cookie_samesite="lax",
             exclude=["^/api/auth/login$", "^/feed/", "^/health$"],
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1000, exclude="^/feed/"),
+        # Level 5, not Litestar's 9: half the CPU per answer (the contacts page: 0.68 -> 0.38 ms
+        # for 25 KB of JSON) for ~12% more bytes.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1000, exclude="^/feed/", gzip_compress_level=5
+        ),
         openapi_config=OpenAPIConfig(title="Kith", version="0.1.0", path="/schema"),
         exception_handlers={
             ServiceError: service_error,

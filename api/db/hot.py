@@ -6,6 +6,14 @@ the statement itself; a signed-in page runs several. So the hot reads are writte
 with `?` placeholders (rewritten to asyncpg's `$n` for PostgreSQL, once per statement) and rows
 come back as tuples, in the SELECT's column order.
 
+Column types: PostgreSQL's driver returns typed values. SQLite stores dates and timestamps as ISO
+text and booleans as 0/1, and Piccolo's converters (registered globally by declared type) cost a
+Python call per value, even per INTEGER (`int(Decimal(text))`); a 50-row page has ~500 of them.
+So the inline reader reads raw values and each statement names the few columns to convert in
+`types`, one letter per column: `d` date, `t` timestamptz (stored in UTC, as Piccolo does),
+`b` boolean, `.` as stored. The same letters are applied inside a transaction, where the
+connection's own (Piccolo's) converters already ran: each conversion accepts its result.
+
 On SQLite a read outside a transaction runs on the event loop's thread, on a connection of the
 pool kept for that (`PooledSQLiteEngine.inline_reader`): in WAL mode a reader takes no lock a
 writer holds (https://sqlite.org/wal.html, "readers do not block writers and a writer does not
@@ -17,8 +25,9 @@ transaction's own connection, so it sees the transaction's writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +37,38 @@ from api.db.sqlite_pool import PooledSQLiteEngine
 Row = Sequence[Any]
 
 
+def _date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _timestamptz(value: Any) -> Any:
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"d": _date, "t": _timestamptz, "b": bool}
+
+
+@lru_cache(maxsize=256)
+def _plan(types: str) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((i, _CONVERTERS[c]) for i, c in enumerate(types) if c != ".")
+
+
+def _typed(rows: list[Any], types: str) -> list[Row]:
+    plan = _plan(types)
+    if not plan:
+        return rows
+    out: list[Row] = []
+    for row in rows:
+        values = list(row)
+        for i, convert in plan:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        out.append(values)
+    return out
+
+
 @lru_cache(maxsize=256)
 def _postgres(sql: str) -> str:
     """`?` -> `$1`, `$2`, ... (the statements here have no `?` inside string literals)."""
@@ -35,8 +76,9 @@ def _postgres(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
 
 
-async def fetch(sql: str, args: Sequence[Any] = ()) -> list[Row]:
-    """Every row of one SELECT, as tuples (column order of the statement)."""
+async def fetch(sql: str, args: Sequence[Any] = (), types: str = "") -> list[Row]:
+    """Every row of one SELECT, as sequences in the statement's column order; `types` as above
+    (PostgreSQL needs none)."""
     eng = engine()
     tx = eng.current_transaction.get()
     if eng.engine_type == "postgres":
@@ -59,12 +101,12 @@ async def fetch(sql: str, args: Sequence[Any] = ()) -> list[Row]:
         cursor = await tx.connection.execute(sql, args)
         try:
             cursor.row_factory = None  # tuples, not the engine's dicts
-            return list(await cursor.fetchall())
+            return _typed(list(await cursor.fetchall()), types)
         finally:
             await cursor.close()
-    return eng.inline_reader().execute(sql, args).fetchall()
+    return _typed(eng.inline_reader().execute(sql, args).fetchall(), types)
 
 
-async def fetch_one(sql: str, args: Sequence[Any] = ()) -> Row | None:
-    rows = await fetch(sql, args)
+async def fetch_one(sql: str, args: Sequence[Any] = (), types: str = "") -> Row | None:
+    rows = await fetch(sql, args, types)
     return rows[0] if rows else None

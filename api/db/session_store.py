@@ -49,7 +49,7 @@ class DatabaseStore(Store):
         )
 
     async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
-        row = await hot.fetch_one(_GET, (stored_key(key),))
+        row = await hot.fetch_one(_GET, (stored_key(key),), types=".t")
         if row is None:
             return None
         value, expires_at = row

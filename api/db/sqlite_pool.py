@@ -189,10 +189,12 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def inline_reader(self) -> sqlite3.Connection:
         """A connection used on the event loop's own thread, for the short indexed reads of
-        api/db/hot.py (why that is safe in WAL mode is said there). Rows are tuples."""
+        api/db/hot.py (why that is safe in WAL mode is said there). Rows are tuples of the
+        stored values: no type converters (hot.py converts the few columns that need it)."""
         pool = self._pool()
         if pool.inline is None:
-            conn = sqlite3.connect(**self.connection_kwargs)
+            kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "detect_types"}
+            conn = sqlite3.connect(**kwargs)
             for pragma in (
                 "PRAGMA journal_mode=WAL",
                 f"PRAGMA busy_timeout={self._busy_ms}",

@@ -7,7 +7,6 @@ here follow it (`circle_id` and `circle` come from the circle reference; `has_ph
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -45,22 +44,25 @@ def _select_item(name: str) -> str:
     if name == "has_photo":
         return "c.photo IS NOT NULL"
     if name == "reminder_on":
-        return (
-            f"(SELECT r.day FROM {Reminder._meta.tablename} r"
-            " WHERE r.contact = c.id AND r.state = 'planned' LIMIT 1)"
-        )
+        return "r.day"
     return f'c."{name}"'
 
 
+# A contact has at most one reminder row (unique index on reminder.contact): the join adds none.
 _FROM = (
     f"FROM {Contact._meta.tablename} c LEFT JOIN {Circle._meta.tablename} ci ON ci.id = c.circle"
+    f" LEFT JOIN {Reminder._meta.tablename} r ON r.contact = c.id AND r.state = 'planned'"
 )
 _SELECT = f"SELECT {', '.join(_select_item(f) for f in ContactOut.__struct_fields__)} {_FROM}"
 _FIELDS = ContactOut.__struct_fields__
 _LIST_AT = tuple(i for i, f in enumerate(_FIELDS) if f in LIST_FIELDS)
-_BOOL_AT = tuple(_FIELDS.index(f) for f in ("kin", "archived", "has_photo"))
 _SCORE_AT = _FIELDS.index("score")
-_REMINDER_AT = _FIELDS.index("reminder_on")
+_KINDS = {
+    **dict.fromkeys(("kin", "archived", "has_photo"), "b"),
+    **dict.fromkeys(("due_on", "not_before", "reminder_on"), "d"),
+    **dict.fromkeys(("last_at", "created_at", "updated_at"), "t"),
+}
+_TYPES = "".join(_KINDS.get(f, ".") for f in _FIELDS)
 _list_of_str = msgspec.json.Decoder(list[Any])
 
 
@@ -75,12 +77,7 @@ def _item(row: Sequence[Any]) -> ContactOut:
     values = list(row)
     for i in _LIST_AT:
         values[i] = _decode_list(values[i])
-    for i in _BOOL_AT:
-        values[i] = bool(values[i])
     values[_SCORE_AT] = float(values[_SCORE_AT])
-    day = values[_REMINDER_AT]
-    if isinstance(day, str):  # SQLite gives a subquery's value without its column's type
-        values[_REMINDER_AT] = dt.date.fromisoformat(day)
     return ContactOut(*values)
 
 
@@ -127,12 +124,15 @@ async def search(
     rows = await hot.fetch(
         f"{_SELECT} WHERE {condition} ORDER BY c.full_name, c.id LIMIT ? OFFSET ?",
         [*args, limit, offset],
+        _TYPES,
     )
     return [_item(r) for r in rows], int(counted[0]) if counted else 0
 
 
 async def get(user_id: int, contact_id: int) -> ContactOut | None:
-    row = await hot.fetch_one(f'{_SELECT} WHERE c.id = ? AND c."user" = ?', (contact_id, user_id))
+    row = await hot.fetch_one(
+        f'{_SELECT} WHERE c.id = ? AND c."user" = ?', (contact_id, user_id), _TYPES
+    )
     return None if row is None else _item(row)
 
 

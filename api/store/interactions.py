@@ -192,10 +192,10 @@ _ONE = _FOLLOW_UPS.format(only="f.id = ?")
 async def follow_ups(user_id: int, include_id: int | None = None) -> list[FollowUpOut]:
     """The open follow-ups by due day, or (with `include_id`) just that one, open or not."""
     if include_id is not None:
-        rows = await hot.fetch(_ONE, (user_id, include_id))
+        rows = await hot.fetch(_ONE, (user_id, include_id), types="....db")
     else:
-        rows = await hot.fetch(_OPEN, (user_id, False))
-    return [FollowUpOut(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        rows = await hot.fetch(_OPEN, (user_id, False), types="....db")
+    return [FollowUpOut(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 async def feed_follow_ups(user_id: int) -> list[FollowUpItem]:

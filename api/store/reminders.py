@@ -104,8 +104,8 @@ _BACKLOG = f'SELECT count(*) FROM {Reminder._meta.tablename} WHERE "user" = ? AN
 
 async def today_items(user_id: int, until: dt.date) -> list[TodayItemOut]:
     """Planned reminders up to `until` of contacts not archived, by day then health."""
-    rows = await hot.fetch(_TODAY, (user_id, PLANNED, until, False))
-    return [TodayItemOut(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
+    rows = await hot.fetch(_TODAY, (user_id, PLANNED, until, False), types="....d.tb")
+    return [TodayItemOut(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
 
 async def backlog_count(user_id: int) -> int:
