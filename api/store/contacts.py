@@ -275,15 +275,27 @@ def _state(row: Mapping[str, Any], *, full: bool = False) -> ContactState:
     )
 
 
+# Read by every contact's strength page: prepared SQL (api/db/hot.py).
+_STATE = (
+    "SELECT id, circle, kin, cadence_override_days, archived, entered_on, created_at"
+    f' FROM {Contact._meta.tablename} WHERE id = ? AND "user" = ?'
+)
+
+
 async def schedule_state(user_id: int, contact_id: int) -> ContactState | None:
     """What scheduling needs of one contact (without its stored derived values)."""
-    row = (
-        await Contact.select(*_STATE_COLUMNS)
-        .where((Contact.id == contact_id) & (Contact.user == user_id))
-        .first()
-        .run()
+    row = await hot.fetch_one(_STATE, (contact_id, user_id), types="..b.bdt")
+    if row is None:
+        return None
+    return ContactState(
+        id=row[0],
+        circle_id=row[1],
+        kin=row[2],
+        cadence_override_days=row[3],
+        archived=row[4],
+        entered_on=row[5],
+        created_at=row[6],
     )
-    return None if row is None else _state(row)
 
 
 async def schedule_states(user_id: int) -> list[ContactState]:

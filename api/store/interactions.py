@@ -134,9 +134,20 @@ def _event(row: Mapping[str, Any]) -> Event:
     )
 
 
+# One contact's history is read by its strength page: prepared SQL (api/db/hot.py).
+_HISTORY = (
+    f"SELECT id, kind, at, attendee_count, direction, until, created_at"
+    f" FROM {Interaction._meta.tablename} WHERE contact = ?"
+)
+
+
 async def history(contact_id: int) -> History:
-    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.contact == contact_id).run()
-    return History([_event(r) for r in rows], [r["created_at"] for r in rows])
+    rows = await hot.fetch(_HISTORY, (contact_id,), types="..t..dt")
+    events = [
+        Event(at=r[2], kind=r[1], attendee_count=r[3], direction=r[4], key=f"id:{r[0]}", until=r[5])
+        for r in rows
+    ]
+    return History(events, [r[6] for r in rows])
 
 
 async def histories(user_id: int) -> tuple[dict[int, History], int]:
