@@ -37,14 +37,34 @@ from api.db.sqlite_pool import PooledSQLiteEngine
 Row = Sequence[Any]
 
 
+# Parsed values by their text: the same rows are read again and again (every visit of the list
+# reads the same page), and dates and datetimes are immutable, so one parse serves them all.
+# Bounded: emptied when full.
+_PARSED: dict[str, Any] = {}
+_PARSED_MAX = 200_000
+
+
+def _remember(text: str, value: Any) -> Any:
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[text] = value
+    return value
+
+
 def _date(value: Any) -> Any:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    held = _PARSED.get(value)
+    return held if held is not None else _remember(value, dt.date.fromisoformat(value))
 
 
 def _timestamptz(value: Any) -> Any:
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-    return value
+    if not isinstance(value, str):
+        return value
+    held = _PARSED.get(value)
+    if held is None:
+        held = _remember(value, dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC))
+    return held
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {"d": _date, "t": _timestamptz, "b": bool}

@@ -67,7 +67,7 @@ _list_of_str = msgspec.json.Decoder(list[Any])
 
 
 def _decode_list(text: str | None) -> list[Any]:
-    if not text:
+    if not text or text == "[]":
         return []
     value = _list_of_str.decode(text)
     return value if isinstance(value, list) else []
