@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -124,7 +125,13 @@ async def fetch(sql: str, args: Sequence[Any] = (), types: str = "") -> list[Row
             return _typed(list(await cursor.fetchall()), types)
         finally:
             await cursor.close()
-    return _typed(eng.inline_reader().execute(sql, args).fetchall(), types)
+    try:
+        rows = eng.inline_reader().execute(sql, args).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        rows = await eng.read_slowly(sql, args)
+    return _typed(rows, types)
 
 
 async def fetch_one(sql: str, args: Sequence[Any] = (), types: str = "") -> Row | None:

@@ -45,6 +45,7 @@ from piccolo.querystring import QueryString
 from api.db import query_count
 
 READERS = 3
+INLINE_BUSY_MS = 100
 
 
 class WriterBusy(sqlite3.OperationalError):
@@ -195,14 +196,32 @@ class PooledSQLiteEngine(SQLiteEngine):
         if pool.inline is None:
             kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "detect_types"}
             conn = sqlite3.connect(**kwargs)
+            # A WAL reader is refused only in rare moments (another connection recovering or
+            # resetting the WAL): wait briefly here, on the loop's thread, then `read_slowly`.
             for pragma in (
                 "PRAGMA journal_mode=WAL",
-                f"PRAGMA busy_timeout={self._busy_ms}",
+                f"PRAGMA busy_timeout={INLINE_BUSY_MS}",
                 "PRAGMA foreign_keys=ON",
             ):
                 conn.execute(pragma)
             pool.inline = conn
         return pool.inline
+
+    async def read_slowly(self, sql: str, args: Any) -> list[Any]:
+        """The statement of a refused inline read, on a connection of its own in a worker
+        thread, waiting as long as any other statement of this engine would (`busy_timeout`)."""
+        kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "detect_types"}
+
+        def run() -> list[Any]:
+            conn = sqlite3.connect(**kwargs)
+            try:
+                conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+                rows: list[Any] = conn.execute(sql, args).fetchall()
+                return rows
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
 
     async def close(self) -> None:
         """Close this loop's connections (the next query opens new ones)."""

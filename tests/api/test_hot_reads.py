@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from api.db import hot, write_transaction
 from api.db.tables import Contact
 from api.store import contacts as contact_store
@@ -93,3 +95,19 @@ async def test_a_prepared_read_outside_a_transaction_sees_what_another_connectio
             user_id, [{"full_name": "Cy", "created_at": clock(), "updated_at": clock()}]
         )
     assert [r[-1] for r in await hot.fetch(_SQL, (user_id,), _TYPES)] == ["Ada", "Bo", "Cy"]
+
+
+async def test_an_inline_read_sqlite_refuses_is_read_again_in_a_thread_with_the_same_rows(
+    clean_db, clock
+):
+    """SQLite: the inline reader waits only briefly when refused (api/db/sqlite_pool.py); the
+    retry in a worker thread gives the very rows the inline read would have."""
+    from api.db import engine
+    from api.db.sqlite_pool import PooledSQLiteEngine
+
+    eng = engine()
+    if not isinstance(eng, PooledSQLiteEngine):
+        pytest.skip("PostgreSQL has no inline reader")
+    user_id = await _seed(clock())
+    inline = eng.inline_reader().execute(_SQL, (user_id,)).fetchall()
+    assert await eng.read_slowly(_SQL, (user_id,)) == inline
