@@ -27,6 +27,7 @@ from api.errors import ServiceError
 from api.jobs.background import Jobs
 from api.jobs.inprocess import InProcessJobs, InProcessRunner
 from api.routes import ROUTES
+from api.routes.web import memory_answer
 from api.security import Cooldown, ImportThrottle, LoginThrottle
 from api.services.health import health_report
 from api.services.health_state import HealthState
@@ -148,6 +149,27 @@ def background_jobs(settings: Settings, clock: Clock) -> Jobs:
     return InProcessJobs(InProcessRunner(settings, clock))
 
 
+GZIP_LEVEL = (
+    5  # not Litestar's 9: half the CPU per answer (25 KB of JSON: 0.68 -> 0.38 ms), ~12% more bytes
+)
+GZIP_MINIMUM = 1000
+
+
+class KithApp(Litestar):
+    """Litestar, with the service worker and the manifest answered from memory before the
+    middleware stack (api/routes/web.py says why and what the answer holds)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            answer = memory_answer(scope, SECURITY_HEADERS, GZIP_LEVEL, GZIP_MINIMUM)
+            if answer is not None:
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
@@ -205,7 +227,7 @@ def create_app(
                 opt={"skip_session": True},
             )
         )
-    return Litestar(
+    return KithApp(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State(
@@ -234,7 +256,12 @@ def create_app(
             cookie_samesite="lax",
             exclude=["^/api/auth/login$", "^/feed/", "^/health$"],
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1000, exclude="^/feed/"),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            minimum_size=GZIP_MINIMUM,
+            exclude="^/feed/",
+            gzip_compress_level=GZIP_LEVEL,
+        ),
         openapi_config=OpenAPIConfig(title="Kith", version="0.1.0", path="/schema"),
         exception_handlers={
             ServiceError: service_error,
