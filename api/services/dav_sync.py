@@ -152,9 +152,19 @@ async def apply_cards(
     return counts, issues
 
 
-async def run_dav_source(user: UserInfo, row: SourceRow, now: dt.datetime) -> ImportReport:
-    """One run of a CardDAV or CalDAV source: an ImportRun either way, and the source's status."""
-    run_id = await import_runs.start_run(user.id, row.id, row.label, row.label, now)
+async def run_dav_source(
+    user: UserInfo,
+    row: SourceRow,
+    now: dt.datetime,
+    *,
+    nightly_run: int | None = None,
+    take_over: int | None = None,
+) -> ImportReport:
+    """One run of a CardDAV or CalDAV source: an ImportRun either way, and the source's status
+    (`nightly_run`, `take_over`: as for `sources.run_source`)."""
+    run_id = await import_runs.start_run(
+        user.id, row.id, row.label, row.label, now, nightly_run=nightly_run, take_over=take_over
+    )
     counts: dict[str, int] = {}
     issues: list[IssueOut] = []
     fmt = "vcard" if row.kind == "carddav" else "ics"

@@ -164,14 +164,23 @@ async def fetch_url(
 
 
 async def run_source(
-    user: UserInfo, source_id: int, now: dt.datetime, roots: list[Path] | None = None
+    user: UserInfo,
+    source_id: int,
+    now: dt.datetime,
+    roots: list[Path] | None = None,
+    *,
+    nightly_run: int | None = None,
+    take_over: int | None = None,
 ) -> ImportReport:
-    """Import one source now. Errors become a failed ImportRun and the source's last_error."""
+    """Import one source now. Errors become a failed ImportRun and the source's last_error.
+    `nightly_run`: the nightly attempt running it, recorded on its ImportRun; `take_over`: the
+    unfinished ImportRun a dead attempt left for this source, reused instead of a second row."""
     row = await store.find_source_row(user.id, source_id)
     if row is None:
         raise NotFound("no such source")
+    run = {"nightly_run": nightly_run, "take_over": take_over}
     if dav_sources.dav_kind(row.kind) is not None:
-        return await dav_sync.run_dav_source(user, row, now)
+        return await dav_sync.run_dav_source(user, row, now, **run)
     validators: tuple[str | None, str | None] | None = None
     try:
         if row.kind == "folder":
@@ -194,7 +203,9 @@ async def run_source(
             await store.record_source_run(
                 source_id, at=now, status="unchanged", error=None, validators=validators
             )
-            return await import_runs.record_run(user.id, source_id, row.label, "skipped", None, now)
+            return await import_runs.record_run(
+                user.id, source_id, row.label, "skipped", None, now, **run
+            )
         report = await import_file(
             user,
             raw,
@@ -203,13 +214,17 @@ async def run_source(
             fmt=row.format,
             import_source_id=source_id,
             full_export=row.full_export,
+            nightly_run=nightly_run,
+            take_over=take_over,
         )
     except (SourceError, OSError) as exc:
         message = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
         await store.record_source_run(
             source_id, at=now, status="failed", error=message, validators=validators
         )
-        return await import_runs.record_run(user.id, source_id, row.label, "failed", message, now)
+        return await import_runs.record_run(
+            user.id, source_id, row.label, "failed", message, now, **run
+        )
     await store.record_source_run(
         source_id,
         at=now,

@@ -29,8 +29,33 @@ def _report(row: dict[str, Any]) -> ImportReportOut:
 
 
 async def start_run(
-    user_id: int, import_source_id: int | None, source: str, filename: str, now: dt.datetime
+    user_id: int,
+    import_source_id: int | None,
+    source: str,
+    filename: str,
+    now: dt.datetime,
+    *,
+    nightly_run: int | None = None,
+    take_over: int | None = None,
 ) -> int:
+    """A new "running" row, or `take_over`: the unfinished row of a nightly attempt whose worker
+    died, reopened for this attempt (`nightly_run`) so the source keeps one row for the night."""
+    if take_over is not None:
+        await (
+            ImportRun.update(
+                {
+                    ImportRun.source: fit(ImportRun.source, source),
+                    ImportRun.filename: fit(ImportRun.filename, filename),
+                    ImportRun.status: "running",
+                    ImportRun.nightly_run: nightly_run,
+                    ImportRun.finished_at: None,
+                    ImportRun.error: None,
+                }
+            )
+            .where((ImportRun.id == take_over) & (ImportRun.user == user_id))
+            .run()
+        )
+        return take_over
     row = (
         await ImportRun.insert(
             ImportRun(
@@ -40,6 +65,7 @@ async def start_run(
                 filename=fit(ImportRun.filename, filename),
                 status="running",
                 started_at=now,
+                nightly_run=nightly_run,
             )
         )
         .returning(ImportRun.id)
@@ -78,27 +104,42 @@ async def finish_run(
 
 
 async def record_run(
-    user_id: int, source_id: int, label: str, status: str, error: str | None, now: dt.datetime
+    user_id: int,
+    source_id: int,
+    label: str,
+    status: str,
+    error: str | None,
+    now: dt.datetime,
+    *,
+    nightly_run: int | None = None,
+    take_over: int | None = None,
 ) -> ImportReportOut:
     """A source run that imported nothing (skipped or failed before any file was read)."""
-    row = (
-        await ImportRun.insert(
-            ImportRun(
-                user=user_id,
-                import_source=source_id,
-                source=label,
-                filename=label,
-                status=status,
-                started_at=now,
-                finished_at=now,
-                counts=dump({}),
-                error=error,
-            )
+    run_id = await start_run(
+        user_id, source_id, label, label, now, nightly_run=nightly_run, take_over=take_over
+    )
+    return await finish_run(
+        run_id, status=status, fmt=None, counts={}, issues=[], error=error, now=now
+    )
+
+
+async def latest_of_attempts(
+    user_id: int, nightly_runs: Sequence[int]
+) -> dict[int, tuple[int, str]]:
+    """Per source, the newest row these nightly attempts left: (its id, its status)."""
+    if not nightly_runs:
+        return {}
+    rows = (
+        await ImportRun.select(ImportRun.id, ImportRun.import_source, ImportRun.status)
+        .where(
+            (ImportRun.user == user_id)
+            & ImportRun.nightly_run.is_in(list(nightly_runs))
+            & ImportRun.import_source.is_not_null()
         )
-        .returning(ImportRun.id)
+        .order_by(ImportRun.id)
         .run()
     )
-    return await get_run(int(row[0]["id"]))
+    return {int(r["import_source"]): (int(r["id"]), str(r["status"])) for r in rows}
 
 
 async def get_run(run_id: int) -> ImportReportOut:
