@@ -19,6 +19,15 @@ from api.db import engine, queue_url
 # "KITN": the first key of the run locks; the second is the user id. Not USER_LOCK_SPACE: the
 # run's own transactions take that one while this is held.
 RUN_LOCK_SPACE = 0x4B49544E
+# A machine lost without closing its connections (power, network) would keep its lock until the
+# server's TCP keepalive gives up, two hours by default; these settings make the server probe the
+# idle session and end it within about a minute, so the retry of its job can run.
+_SESSION = {
+    "application_name": "kith nightly run lock",
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+}
 
 
 @asynccontextmanager
@@ -31,7 +40,7 @@ async def user_run_lock(user_id: int) -> AsyncIterator[bool]:
         return
     import asyncpg
 
-    conn = await asyncpg.connect(queue_url())
+    conn = await asyncpg.connect(queue_url(), server_settings=_SESSION)
     try:
         await conn.execute("SELECT pg_advisory_lock($1, $2)", RUN_LOCK_SPACE, user_id)
         try:

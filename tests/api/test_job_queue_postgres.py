@@ -57,10 +57,11 @@ async def test_postgres_three_workers_import_every_user_exactly_once_beside_two_
     cluster: Cluster,
 ):
     await cluster.create(USERS, CARDS)
-    cluster.start_server()
-    cluster.start_server()
+    cluster.start_server(wait=False)
+    cluster.start_server(wait=False)
     for _ in range(3):
         cluster.start_worker()
+    cluster.wait_for_servers()
     await cluster.wait_until(OK_USERS, lambda n: n == USERS, 900)
     await _every_user_imported_once(cluster, USERS)
     runs = await cluster.query('SELECT "user", count(*) FROM nightly_run GROUP BY "user"')
@@ -74,7 +75,7 @@ async def test_postgres_a_sigkilled_workers_job_is_retried_and_nobody_is_importe
     cluster: Cluster,
 ):
     await cluster.create(USERS, CARDS)
-    cluster.start_server()
+    cluster.start_server(wait=False)
     victim = cluster.start_worker()
     cluster.start_worker()
     cluster.start_worker()
@@ -100,7 +101,7 @@ async def test_postgres_a_sigkilled_workers_job_is_retried_and_nobody_is_importe
         "SELECT \"user\", error FROM nightly_run WHERE status = 'failed'"
     )
     assert interrupted and all("interrupted" in r[1] for r in interrupted), interrupted
-    cluster.start_server()
+    cluster.start_server()  # and waits for both
     await _every_user_imported_once(cluster, USERS)
 
 
