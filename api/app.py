@@ -24,6 +24,8 @@ from api.auth import session_auth
 from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
 from api.errors import ServiceError
+from api.jobs.background import Jobs
+from api.jobs.inprocess import InProcessJobs, InProcessRunner
 from api.routes import ROUTES
 from api.security import Cooldown, ImportThrottle, LoginThrottle
 from api.services.health import health_report
@@ -125,16 +127,25 @@ def document_errors(handlers: list[Any]) -> None:
         handler.responses = specs
 
 
-def start_nightly(settings: Settings, clock: Clock) -> asyncio.Task[None]:
-    """The nightly job inside `kith serve`: on SQLite the in-process runner; on PostgreSQL (only
-    with KITH_RUN_SCHEDULER=1) one embedded queue worker, serialised with every other worker."""
+def start_nightly(settings: Settings, clock: Clock, jobs: Jobs) -> asyncio.Task[None]:
+    """The nightly job inside `kith serve`: on SQLite the in-process runner (the one "run now"
+    and large uploads use, so they share its per-user locks); on PostgreSQL (only with
+    KITH_RUN_SCHEDULER=1) one embedded queue worker, serialised with every other worker."""
+    if isinstance(jobs, InProcessJobs):
+        return asyncio.create_task(jobs.runner.run_forever())
+    from api.jobs.queue import run_worker
+
+    return asyncio.create_task(run_worker(settings, clock, 1, signals=False))
+
+
+def background_jobs(settings: Settings, clock: Clock) -> Jobs:
+    """Who runs "run now" and large uploads: the queue's workers on PostgreSQL, this process on
+    SQLite (whatever KITH_RUN_SCHEDULER says: there is no one else to run them)."""
     if settings.engine == "postgres":
-        from api.jobs.queue import run_worker
+        from api.jobs.queue import QueueJobs
 
-        return asyncio.create_task(run_worker(settings, clock, 1, signals=False))
-    from api.jobs.inprocess import InProcessRunner
-
-    return asyncio.create_task(InProcessRunner(settings, clock).run_forever())
+        return QueueJobs(settings, clock)
+    return InProcessJobs(InProcessRunner(settings, clock))
 
 
 def create_app(
@@ -151,6 +162,7 @@ def create_app(
     secrets_box.configure(settings.secret_key)
     run_scheduler = settings.serve_runs_nightly if start_scheduler is None else start_scheduler
     health = HealthState(health_report)
+    jobs = background_jobs(settings, clock)
 
     def seconds() -> float:
         """The app's clock for the throttles' delays (a test's clock stands still)."""
@@ -164,9 +176,11 @@ def create_app(
         from api.services.nightly import close_interrupted
 
         await close_interrupted(clock())  # runs and imports a dead process left "running"
+        if isinstance(jobs, InProcessJobs):
+            await jobs.resume()  # on PostgreSQL the queue keeps them; in-process they died
         nightly_task = None
         if run_scheduler:
-            nightly_task = start_nightly(settings, clock)
+            nightly_task = start_nightly(settings, clock, jobs)
         try:
             yield
         finally:
@@ -174,6 +188,7 @@ def create_app(
                 nightly_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await nightly_task
+            await jobs.close()
             await health.close()
             await db.close_pool()
 
@@ -206,6 +221,7 @@ def create_app(
                 "import_throttle": ImportThrottle(settings.imports_per_hour),
                 "feed_cache": {},
                 "health": health,
+                "jobs": jobs,
             }
         ),
         on_app_init=[session_auth(settings.secure_cookies).on_app_init],

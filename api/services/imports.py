@@ -179,23 +179,29 @@ async def import_file(
     full_export: bool = True,
     progress: Progress | None = None,
     fail_after_rows: int | None = None,
+    run_id: int | None = None,
     nightly_run: int | None = None,
-    take_over: int | None = None,
 ) -> ImportReport:
     """Parse, match and persist one file; the report says what changed and every issue.
 
     `fail_after_rows` injects a failure after that many records were written (tests prove the
-    database is left as it was). `nightly_run`, `take_over`: see `sources.run_source`.
+    database is left as it was). `run_id`: the queued ImportRun a background job takes over
+    (api/services/background.py), or the one a dead nightly attempt left unfinished, instead of
+    starting one; `nightly_run`: the nightly attempt running this import (issue 16).
     """
-    run_id = await import_runs.start_run(
-        user.id,
-        import_source_id,
-        filename,
-        PurePath(filename).name,
-        now,
-        nightly_run=nightly_run,
-        take_over=take_over,
-    )
+    if run_id is None:
+        run_id = await import_runs.start_run(
+            user.id,
+            import_source_id,
+            filename,
+            PurePath(filename).name,
+            now,
+            nightly_run=nightly_run,
+        )
+    else:
+        await import_runs.claim_run(
+            run_id, filename, PurePath(filename).name, now, nightly_run=nightly_run
+        )
     try:
         result = await anyio.to_thread.run_sync(
             lambda: parse_export(

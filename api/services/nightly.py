@@ -152,7 +152,7 @@ async def _run(
     now: dt.datetime,
     settings: Settings | None,
     out: Outcome,
-    run_id: int,
+    night: int,
     earlier: dict[int, tuple[int, str]],
 ) -> None:
     """A failing source fails the run loudly but the others still import and the rescoring
@@ -175,9 +175,7 @@ async def _run(
             )
             continue
         take_over = done_id if done_status in UNFINISHED else None
-        report = await run_source(
-            user, source.id, now, roots, nightly_run=run_id, take_over=take_over
-        )
+        report = await run_source(user, source.id, now, roots, run_id=take_over, nightly_run=night)
         if report.status == "failed" and out.error is None:
             out.error = f"source {source.label or source.id}: {report.error}"
         out.sources.append(
