@@ -169,18 +169,27 @@ async def run_source(
     now: dt.datetime,
     roots: list[Path] | None = None,
     run_id: int | None = None,
+    *,
+    nightly_run: int | None = None,
 ) -> ImportReport:
     """Import one source now. Errors become a failed ImportRun and the source's last_error.
-    `run_id`: the queued ImportRun a "run now" job takes over (api/services/background.py)."""
+    `run_id`: the queued ImportRun a "run now" job takes over (api/services/background.py), or
+    the one a dead nightly attempt left unfinished; `nightly_run`: the nightly attempt running
+    this source, recorded on its ImportRun (a retry of the job finds it there, issue 16)."""
     row = await store.find_source_row(user.id, source_id)
     if row is None:
         raise NotFound("no such source")
     if dav_sources.dav_kind(row.kind) is not None:
-        return await dav_sync.run_dav_source(user, row, now, run_id)
+        return await dav_sync.run_dav_source(user, row, now, run_id, nightly_run=nightly_run)
+    if run_id is not None and nightly_run is not None:
+        # A dead attempt's unfinished run, now this attempt's, whichever way this one ends.
+        await import_runs.claim_run(run_id, row.label, row.label, now, nightly_run=nightly_run)
 
     async def record(status: str, error: str | None) -> ImportReport:
         if run_id is None:
-            return await import_runs.record_run(user.id, source_id, row.label, status, error, now)
+            return await import_runs.record_run(
+                user.id, source_id, row.label, status, error, now, nightly_run=nightly_run
+            )
         return await import_runs.finish_run(
             run_id, status=status, fmt=None, counts={}, issues=[], error=error, now=now
         )
@@ -217,6 +226,7 @@ async def run_source(
             import_source_id=source_id,
             full_export=row.full_export,
             run_id=run_id,
+            nightly_run=nightly_run,
         )
     except (SourceError, OSError) as exc:
         message = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"

@@ -30,8 +30,15 @@ def _report(row: dict[str, Any]) -> ImportReportOut:
 
 
 async def start_run(
-    user_id: int, import_source_id: int | None, source: str, filename: str, now: dt.datetime
+    user_id: int,
+    import_source_id: int | None,
+    source: str,
+    filename: str,
+    now: dt.datetime,
+    *,
+    nightly_run: int | None = None,
 ) -> int:
+    """A new "running" row; `nightly_run`: the nightly attempt running this source."""
     row = (
         await ImportRun.insert(
             ImportRun(
@@ -41,6 +48,7 @@ async def start_run(
                 filename=fit(ImportRun.filename, filename),
                 status="running",
                 started_at=now,
+                nightly_run=nightly_run,
             )
         )
         .returning(ImportRun.id)
@@ -79,7 +87,14 @@ async def finish_run(
 
 
 async def record_run(
-    user_id: int, source_id: int, label: str, status: str, error: str | None, now: dt.datetime
+    user_id: int,
+    source_id: int,
+    label: str,
+    status: str,
+    error: str | None,
+    now: dt.datetime,
+    *,
+    nightly_run: int | None = None,
 ) -> ImportReportOut:
     """A source run that imported nothing (skipped or failed before any file was read)."""
     row = (
@@ -94,12 +109,32 @@ async def record_run(
                 finished_at=now,
                 counts=dump({}),
                 error=error,
+                nightly_run=nightly_run,
             )
         )
         .returning(ImportRun.id)
         .run()
     )
     return await get_run(int(row[0]["id"]))
+
+
+async def latest_of_attempts(
+    user_id: int, nightly_runs: Sequence[int]
+) -> dict[int, tuple[int, str]]:
+    """Per source, the newest row these nightly attempts left: (its id, its status)."""
+    if not nightly_runs:
+        return {}
+    rows = (
+        await ImportRun.select(ImportRun.id, ImportRun.import_source, ImportRun.status)
+        .where(
+            (ImportRun.user == user_id)
+            & ImportRun.nightly_run.is_in(list(nightly_runs))
+            & ImportRun.import_source.is_not_null()
+        )
+        .order_by(ImportRun.id)
+        .run()
+    )
+    return {int(r["import_source"]): (int(r["id"]), str(r["status"])) for r in rows}
 
 
 async def get_run(run_id: int) -> ImportReportOut:
@@ -161,18 +196,29 @@ async def queue_run(
     return int(row[0]["id"])
 
 
-async def claim_run(run_id: int, source: str, filename: str, now: dt.datetime) -> None:
-    """A queued (or, on a retry, running) run starts now, under the name of what it reads."""
+async def claim_run(
+    run_id: int, source: str, filename: str, now: dt.datetime, *, nightly_run: int | None = None
+) -> None:
+    """A queued (or, on a retry, running) run starts now, under the name of what it reads.
+    `nightly_run`: a nightly attempt taking over the row a dead attempt left unfinished (running,
+    or already closed as interrupted), so the source keeps one row for the night."""
+    claimable = [QUEUED, "running"]
+    changes: dict[Any, Any] = {
+        ImportRun.status: "running",
+        ImportRun.source: fit(ImportRun.source, source),
+        ImportRun.filename: fit(ImportRun.filename, filename),
+        ImportRun.started_at: now,
+    }
+    if nightly_run is not None:
+        claimable.append("interrupted")
+        changes |= {
+            ImportRun.nightly_run: nightly_run,
+            ImportRun.finished_at: None,
+            ImportRun.error: None,
+        }
     await (
-        ImportRun.update(
-            {
-                ImportRun.status: "running",
-                ImportRun.source: fit(ImportRun.source, source),
-                ImportRun.filename: fit(ImportRun.filename, filename),
-                ImportRun.started_at: now,
-            }
-        )
-        .where((ImportRun.id == run_id) & ImportRun.status.is_in([QUEUED, "running"]))
+        ImportRun.update(changes)
+        .where((ImportRun.id == run_id) & ImportRun.status.is_in(claimable))
         .run()
     )
 

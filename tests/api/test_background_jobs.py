@@ -4,6 +4,7 @@ run with their reason; on PostgreSQL a real `kith worker` process takes them."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -251,7 +252,14 @@ async def test_postgres_a_kith_worker_process_runs_a_queued_run_now_and_a_large_
             assert done["status"] == "ok" and done["counts"]["new"] == CARDS, done
             assert await _total(alice) == 2 * CARDS
             assert len(await _runs_of(alice)) == 2
-            assert not background.upload_path(settings, done["id"]).exists()
+            # The run reads ok from the import's commit (its ImportRun is finished in the same
+            # transaction); the job deletes the stored file once it ends, moments later.
+            stored = background.upload_path(settings, done["id"])
+            for _ in range(300):
+                if not stored.exists():
+                    break
+                await asyncio.sleep(0.2)
+            assert not stored.exists()
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
