@@ -74,12 +74,16 @@ def _wrap_async(module: Any, name: str) -> None:
 
 
 def instrument() -> None:
-    from api.services import imports, merges, strength
+    from api.services import import_plan, imports, merges, strength
 
-    for name in ("parse_export", "plan_import"):
-        _wrap_sync(imports, name)
-    for name in ("import_file", "load_existing", "apply_import", "_finish"):
+    _wrap_sync(imports, "parse_export")
+    for name in ("plan_import", "card_keys", "select_kept"):
+        _wrap_sync(import_plan, name)
+    for name in ("import_file", "prepare_photos", "plan_records", "apply_import", "remember"):
         _wrap_async(imports, name)
+    for name in ("load_book", "contact_states", "key_owners", "source_contacts"):
+        _wrap_async(import_plan, name)
+    _wrap_async(imports, "_finish")
     _wrap_sync(merges, "merge_suggestions")
     _wrap_async(merges, "refresh_suggestions")
     _wrap_async(strength, "refresh_user")

@@ -112,14 +112,18 @@ async def execute_writes(
     connections: Sequence[tuple[Ref, dt.datetime]],
     now: dt.datetime,
     progress: Progress | None = None,
+    new_ids: list[int] | None = None,
 ) -> int:
-    """Write `writes` (the caller holds the write transaction); returns the interactions added.
+    """Write `writes` (the caller holds the write transaction); returns the interactions added,
+    and puts the ids of the inserted contacts (in `writes.inserts` order) in `new_ids`.
     Raises `StalePlan` when the book changed since the plan was made (roll back, plan again).
 
     `photos[i]` is the thumbnail of `writes.inserts[i]`; each connection becomes one past
     `connected` interaction of its contact (LinkedIn's `Connected On` counts in the score).
     """
     ids = await _insert_contacts(user_id, writes, photos, now, progress)
+    if new_ids is not None:
+        new_ids.extend(ids)
 
     def contact_id(ref: Ref) -> int:
         return ids[ref.index] if isinstance(ref, New) else ref
