@@ -6,6 +6,7 @@ A failed import leaves the database as it was; the ImportRun row records what ha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -210,21 +211,24 @@ async def import_file(
     run_id = await import_runs.start_run(
         user.id, import_source_id, filename, PurePath(filename).name, now
     )
+    parse = functools.partial(
+        parse_export,
+        raw,
+        region=region or user.region,
+        fmt=fmt,
+        own_emails=frozenset(user.own_emails),
+        # Past meetings older than three years add nothing to a decaying score; future ones
+        # matter only inside the scheduler's horizon.
+        calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
+        zone=strength.tz_of(user),
+    )
+    del raw  # held by `parse` alone: once parsed, a caller that let go of the bytes frees them
     try:
-        result = await anyio.to_thread.run_sync(
-            lambda: parse_export(
-                raw,
-                region=region or user.region,
-                fmt=fmt,
-                own_emails=frozenset(user.own_emails),
-                # Past meetings older than three years add nothing to a decaying score; future
-                # ones matter only inside the scheduler's horizon.
-                calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
-                zone=strength.tz_of(user),
-            )
-        )
+        result = await anyio.to_thread.run_sync(parse)
     except UnreadableFile as exc:
         return await _finish(run_id, "failed", None, {}, [], f"{filename}: {exc}", now)
+    finally:
+        del parse
     result.contacts, clipped = clip_records(result.contacts)
     result.issues.extend(clipped)
     parsed_issues = list(result.issues)
