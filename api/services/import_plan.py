@@ -32,6 +32,7 @@ from pipeline.models import ContactRecord
 # Up to this many planned cards next to kept ones, the plan loads only the contacts their keys
 # reach; beyond it one read of the whole book is cheaper than the lookups.
 LOOKUP_MAX = 5_000
+REMEMBER_CHUNK = 5_000  # cards remembered per round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +147,20 @@ async def remember(
             pairs.append((card, cid))
     if not pairs and not planned.old:
         return
-    states = await contact_states(user_id, {cid for _, cid in pairs})
-    digests = await anyio.to_thread.run_sync(
-        lambda: [card_digest(records[card.index]) for card, _ in pairs]
+    await import_cards.forget(
+        user_id, source, planned.old, {by_index[i].uid for i in planned.kept.records}
     )
-    new = [
-        (card.uid, digest, cid, states[cid])
-        for (card, cid), digest in zip(pairs, digests, strict=True)
-        if cid in states
-    ]
-    keep = {by_index[i].uid for i in planned.kept.records}
-    await import_cards.replace(user_id, source, planned.old, keep, new)
+    for start in range(0, len(pairs), REMEMBER_CHUNK):  # a chunk at a time: bounded memory
+        chunk = pairs[start : start + REMEMBER_CHUNK]
+        states = await contact_states(user_id, {cid for _, cid in chunk})
+        digests = await anyio.to_thread.run_sync(_digests, records, chunk)
+        new = [
+            (card.uid, digest, cid, states[cid])
+            for (card, cid), digest in zip(chunk, digests, strict=True)
+            if cid in states
+        ]
+        await import_cards.add(user_id, source, new)
+
+
+def _digests(records: Sequence[ContactRecord], pairs: Sequence[tuple[CardKeys, int]]) -> list[str]:
+    return [card_digest(records[card.index]) for card, _ in pairs]

@@ -23,24 +23,22 @@ async def remembered(user_id: int, source: str) -> Remembered:
     }
 
 
-async def replace(
-    user_id: int,
-    source: str,
-    old: Remembered,
-    keep: Collection[str],
-    new: Sequence[tuple[str, str, int, str]],
-) -> None:
-    """Forget every remembered card of this source but `keep` (uids), then remember `new`
-    (uid, card digest, contact id, state digest), in the import's transaction."""
+async def forget(user_id: int, source: str, old: Remembered, keep: Collection[str]) -> None:
+    """Forget every remembered card of this source but `keep` (uids), in the import's
+    transaction."""
     if not keep:
         await (
             ImportCard.delete()
             .where((ImportCard.user == user_id) & (ImportCard.source == source))
             .run()
         )
-    else:
-        stale = [row_id for uid, (row_id, _) in old.items() if uid not in keep]
-        for i in range(0, len(stale), 500):
-            await ImportCard.delete().where(ImportCard.id.is_in(stale[i : i + 500])).run()
+        return
+    stale = [row_id for uid, (row_id, _) in old.items() if uid not in keep]
+    for i in range(0, len(stale), 500):
+        await ImportCard.delete().where(ImportCard.id.is_in(stale[i : i + 500])).run()
+
+
+async def add(user_id: int, source: str, new: Sequence[tuple[str, str, int, str]]) -> None:
+    """Remember these cards: (uid, card digest, contact id, state digest)."""
     rows = [(user_id, contact, source, uid, card, state) for uid, card, contact, state in new]
     await insert_many(ImportCard, ["user", "contact", "source", "uid", "card", "state"], rows)

@@ -181,3 +181,13 @@ async def test_a_failed_re_import_leaves_contacts_keys_and_digests_as_they_were(
     raw = vcf([card(i, title="Director") for i in range(5)] + [card(9)])
     await run(raw, fail_after_rows=1)
     assert await snapshot() == before
+
+
+async def test_cards_remembered_a_chunk_at_a_time_are_all_remembered(alice, monkeypatch):
+    monkeypatch.setattr(import_plan, "REMEMBER_CHUNK", 4)  # 10 cards: chunks of 4, 4 and 2
+    raw = vcf([card(i) for i in range(10)])
+    await run(raw)
+    assert await ImportCard.count().run() == 10
+    planned, fresh = await plans(raw)
+    assert len(planned.kept.records) == 10
+    assert _outcome(planned.plan) == _outcome(fresh)
