@@ -44,6 +44,8 @@ class Config:
     """Every size and duration; each has an env knob (KITH_BENCH_*) to scale a run down."""
 
     cards: int = 50_000
+    cards_large: int = 200_000  # the bounded-memory and per-card figures of issue 13
+    cards_small: int = 5_000
     contacts: int = 5_000
     interactions: int = 500_000
     log_calls: int = 200
@@ -80,6 +82,8 @@ class Config:
         only = os.environ.get("KITH_BENCH_ONLY", "")
         return cls(
             cards=_env_int("KITH_BENCH_CARDS", 50_000, scale),
+            cards_large=_env_int("KITH_BENCH_CARDS_LARGE", 200_000, scale),
+            cards_small=_env_int("KITH_BENCH_CARDS_SMALL", 5_000, scale),
             contacts=_env_int("KITH_BENCH_CONTACTS", 5_000, scale),
             interactions=_env_int("KITH_BENCH_INTERACTIONS", 500_000, scale),
             log_calls=_env_int("KITH_BENCH_LOG_CALLS", 200),
@@ -114,6 +118,8 @@ class Config:
         return replace(
             self,
             cards=5_000,
+            cards_large=20_000,
+            cards_small=500,
             contacts=500,
             interactions=50_000,
             log_calls=50,
@@ -133,6 +139,8 @@ class Config:
         return replace(
             self,
             cards=200,
+            cards_large=400,
+            cards_small=50,
             contacts=30,
             interactions=600,
             log_calls=5,

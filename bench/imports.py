@@ -158,6 +158,56 @@ def _env(url: str, work: Path) -> dict[str, str]:
     }
 
 
+def _first_import(cfg: Config, work: Path, n: int) -> ChildRun:
+    """A first `kith import` of a generated n-card file into a fresh account and database."""
+    path = vcard_file(n, cfg.seed, cfg.out_dir)
+    url = sqlite_url(work / f"first-{n}.sqlite3")
+
+    async def make_user() -> None:
+        async with database(settings_for(url, work / "import-data")):
+            await new_user(EMAIL)
+
+    asyncio.run(make_user())
+    events = work / f"first-{n}.events"
+    timeout = cfg.import_timeout * max(1.0, n / max(1, cfg.cards))
+    args = [PYTHON, "-m", "bench.import_child", str(events), "import", str(path), "--user", EMAIL]
+    got = run_child(args, _env(url, work), timeout, events, hard_limit=timeout * 3)
+    print(f"  first import of {n:,}: {got.seconds:.1f} s, {got.max_rss_mb:.0f} MB", flush=True)
+    return got
+
+
+def scale_figures(cfg: Config, work: Path, at_n: ChildRun) -> list[Figure]:
+    """Issue 13: the peak at the large size against the peak at `cfg.cards` (bounded, not
+    linear), and the first-import time per card at the large size against the small one."""
+    large, small = cfg.cards_large, cfg.cards_small
+    big = _first_import(cfg, work, large)
+    little = _first_import(cfg, work, small)
+    stopped = "LOWER BOUND, the run was stopped; " if big.timed_out else ""
+    return [
+        Figure(
+            f"import: peak memory of a first import of {large:,} cards",
+            big.max_rss_mb,
+            "MB",
+            f"the peak of the {cfg.cards:,}-card first import",
+            at_n.max_rss_mb,
+            Goal.ratio_at_most(1.5),
+            note=stopped + f"VmHWM as above; {_describe(big, work / f'first-{large}.sqlite3')}",
+            lower_bound=big.timed_out,
+        ),
+        Figure(
+            f"import: first-import wall time per card at {large:,} cards",
+            big.seconds / large * 1000,
+            "ms/card",
+            f"per card at {small:,} cards",
+            little.seconds / small * 1000,
+            Goal.ratio_at_most(1.25),
+            note=stopped + f"whole process: {big.seconds:.1f} s for {large:,}, "
+            f"{little.seconds:.1f} s for {small:,} (start-up included in both)",
+            lower_bound=big.timed_out,
+        ),
+    ]
+
+
 def run(cfg: Config, work: Path) -> list[Figure]:
     path = vcard_file(cfg.cards, cfg.seed, cfg.out_dir)
     raw = path.read_bytes()
@@ -264,6 +314,7 @@ def run(cfg: Config, work: Path) -> list[Figure]:
                 note=f"not measured: the first import did not commit ({stored} contacts stored)",
             )
         )
+    figures += scale_figures(cfg, work, first)
     idle = _one_card_import(work, child)
     peak = max(runs, key=lambda r: r.max_rss_mb)
     figures.append(

@@ -40,18 +40,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     async def work() -> list[ImportReport]:
         user = await account(args.user)
         now = clock_for(None)()
-        return [
-            await import_file(
-                user,
-                raw,
-                filename=path,
-                now=now,
-                fmt=args.format,
-                region=args.region,
-                progress=_progress(),
+        reports = []
+        while raws:
+            path = raws[0][0]
+            # Popped, not held here: once parsed, a large file's bytes are freed for the import.
+            reports.append(
+                await import_file(
+                    user,
+                    raws.pop(0)[1],
+                    filename=path,
+                    now=now,
+                    fmt=args.format,
+                    region=args.region,
+                    progress=_progress(),
+                )
             )
-            for path, raw in raws
-        ]
+        return reports
 
     reports = run_db(load_settings(), work)
     if args.json:

@@ -94,6 +94,20 @@ class ContactKey(Table):
     value = Varchar(length=KEY_MAX)
 
 
+class ImportCard(Table, tablename="import_card"):
+    """Each card of a source as its last import saw it, and the contact as that import left it:
+    a re-import skips matching and writing a card whose content and contact both still match."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    # A deleted contact takes its rows along; a merged or edited one no longer matches `state`.
+    contact = ForeignKey(references=Contact, on_delete=OnDelete.cascade, index=True)
+    source = Varchar(length=200)
+    uid = Varchar(length=KEY_MAX)  # the card's namespaced uid key
+    card = Varchar(length=32)  # digest of the parsed record
+    state = Varchar(length=32)  # digest of the contact's imported columns after that import
+
+
 class Interaction(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
@@ -244,6 +258,7 @@ TABLES: list[type[Table]] = [
     Circle,
     Contact,
     ContactKey,
+    ImportCard,
     Interaction,
     FollowUp,
     Reminder,

@@ -6,7 +6,10 @@ A failed import leaves the database as it was; the ImportRun row records what ha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import functools
+import gc
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import PurePath
 
 import anyio
@@ -15,13 +18,14 @@ from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
+from api.services.import_plan import plan_records, remember
 from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
 from api.store import import_runs, nightly_runs
 from api.store.book import key_values, load_existing
 from api.store.imports import Progress, StalePlan, execute_writes
 from pipeline.formats.dispatch import parse_export
-from pipeline.identity.match import ImportPlan, plan_import, probably_new
+from pipeline.identity.match import ImportPlan, card_keys, probably_new
 from pipeline.identity.writes import ImportWrites, Ref, writes_of
 from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
@@ -35,6 +39,8 @@ SOURCE_NAME_MAX = 120  # of contact.source's 200; the namespace starts every uid
 # A plan goes stale only when a writer that does not take the user's lock changes the keys
 # between the plan and its writes; a few fresh tries settle it, more means something is wrong.
 PLAN_ATTEMPTS = 3
+# Key values looked up one IN list at a time up to this many; beyond, all of them in one read.
+KEY_LOOKUP_MAX = 20_000
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
 Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
@@ -88,8 +94,14 @@ async def prepare_photos(user: UserInfo, result: ParseResult, *, source: str) ->
     with_photo = [i for i, r in enumerate(records) if r.photo]
     if not with_photo:
         return {}
+    claimed = {
+        v
+        for card in card_keys([records[i] for i in with_photo], source=source)
+        for _, v in card.keys
+    }
     async with read_transaction():
-        known = await key_values(user.id)
+        # Only the keys these records claim: a large book is not read for a few photos.
+        known = await key_values(user.id, claimed if len(claimed) <= KEY_LOOKUP_MAX else None)
     wanted = probably_new(records, with_photo, known, source=source)
     return await anyio.to_thread.run_sync(lambda: _thumbnails(records, wanted))
 
@@ -121,10 +133,12 @@ async def apply_import(
     now: dt.datetime,
     progress: Progress | None = None,
     prepared: Photos | None = None,
+    new_ids: list[int] | None = None,
 ) -> dict[str, int]:
     """Persist `plan` (the caller holds the write transaction): its writes, the same list the
     in-memory applier of the idempotence properties consumes. `prepared` holds the thumbnails
-    `prepare_photos` made before the transaction."""
+    `prepare_photos` made before the transaction; `new_ids` receives the inserted contacts' ids
+    (in `plan.creates` order)."""
     records = result.contacts
     writes = writes_of(plan)
     photos, photo_issues = await _photos(writes, records, prepared or {})
@@ -134,7 +148,13 @@ async def apply_import(
         if at is not None and at <= now:
             connections.append((ref, at))
     added = await execute_writes(
-        user.id, writes, photos=photos, connections=connections, now=now, progress=progress
+        user.id,
+        writes,
+        photos=photos,
+        connections=connections,
+        now=now,
+        progress=progress,
+        new_ids=new_ids,
     )
     result.issues.extend(photo_issues)
     return {**plan.counts, "interactions": added}
@@ -153,14 +173,17 @@ async def import_records(
 ) -> dict[str, int]:
     """Match and persist parsed contact records (the caller holds the write transaction, with
     the user's lock: the book is loaded, planned and written under it); `photos` from
-    `prepare_photos`, called before the transaction opened."""
-    existing = await load_existing(user.id)
+    `prepare_photos`, called before the transaction opened.
+
+    Cards the last import of this source saw, onto contacts nobody touched since, are not
+    planned at all (pipeline.identity.unchanged): they count as unchanged."""
     source = source_name(result.format, filename, import_source_id)
-    plan = await anyio.to_thread.run_sync(
-        lambda: plan_import(result.contacts, existing, source=source, full_export=full_export)
-    )
-    result.issues.extend(plan.issues)
-    return await apply_import(user, result, plan, now, progress, photos)
+    planned = await plan_records(user.id, result.contacts, source=source, full_export=full_export)
+    result.issues.extend(planned.plan.issues)
+    new_ids: list[int] = []
+    counts = await apply_import(user, result, planned.plan, now, progress, photos, new_ids)
+    await remember(user.id, source, result.contacts, planned, new_ids)
+    return counts
 
 
 def _issues(path: str, issues: Iterable[ImportIssue]) -> list[IssueOut]:
@@ -202,21 +225,24 @@ async def import_file(
         await import_runs.claim_run(
             run_id, filename, PurePath(filename).name, now, nightly_run=nightly_run
         )
+    parse = functools.partial(
+        parse_export,
+        raw,
+        region=region or user.region,
+        fmt=fmt,
+        own_emails=frozenset(user.own_emails),
+        # Past meetings older than three years add nothing to a decaying score; future ones
+        # matter only inside the scheduler's horizon.
+        calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
+        zone=strength.tz_of(user),
+    )
+    del raw  # held by `parse` alone: once parsed, a caller that let go of the bytes frees them
     try:
-        result = await anyio.to_thread.run_sync(
-            lambda: parse_export(
-                raw,
-                region=region or user.region,
-                fmt=fmt,
-                own_emails=frozenset(user.own_emails),
-                # Past meetings older than three years add nothing to a decaying score; future
-                # ones matter only inside the scheduler's horizon.
-                calendar_window=(now - dt.timedelta(days=3 * 365), now + dt.timedelta(days=90)),
-                zone=strength.tz_of(user),
-            )
-        )
+        result = await anyio.to_thread.run_sync(parse)
     except UnreadableFile as exc:
         return await _finish(run_id, "failed", None, {}, [], f"{filename}: {exc}", now)
+    finally:
+        del parse
     result.contacts, clipped = clip_records(result.contacts)
     result.issues.extend(clipped)
     parsed_issues = list(result.issues)
@@ -252,10 +278,11 @@ async def import_file(
             return counts
 
     try:
-        if result.interactions is None:
-            source = source_name(result.format, filename, import_source_id)
-            photos = await prepare_photos(user, result, source=source)
-        counts = await until_fresh(attempt)
+        with _parsed_heap_frozen():
+            if result.interactions is None:
+                source = source_name(result.format, filename, import_source_id)
+                photos = await prepare_photos(user, result, source=source)
+            counts = await until_fresh(attempt)
     except Exception as exc:
         message = (
             f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"
@@ -276,6 +303,19 @@ async def import_file(
         )
         return await _finish(run_id, "failed", result.format, counts, issues, message, now)
     return await import_runs.get_run(run_id)
+
+
+@contextmanager
+def _parsed_heap_frozen() -> Iterator[None]:
+    """The parsed file is millions of objects that live as long as the import and hold no
+    cycles; every full collection the planning and writing trigger would walk them all again (a
+    fifth of a 50,000-card import's time). `gc.freeze` keeps them out of the collector's way
+    until the import is written."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def until_fresh(attempt: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:

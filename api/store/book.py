@@ -2,63 +2,170 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from api.db.bulk import fetch_tuples
 from api.db.tables import Contact
 from api.jsonutil import dump, load_list
-from pipeline.identity.merge import LIST_FIELDS, SCALAR_FIELDS, ExistingContact
+from pipeline.identity.merge import LIST_FIELDS, SCALAR_FIELDS, ExistingContact, Owners
+from pipeline.identity.unchanged import state_digest
 
 FIELDS = (*SCALAR_FIELDS, *LIST_FIELDS)  # a contact's own fields, as the matcher reads them
 
 
-async def load_existing(user_id: int) -> list[ExistingContact]:
-    """Every contact with its keys, as the matcher sees them (call inside the transaction).
+@dataclass(frozen=True, slots=True)
+class Book:
+    """One user's contacts as plain rows and their keys, read once per import."""
+
+    rows: list[tuple[Any, ...]]  # id, FIELDS..., edited_fields, archived, source
+    keys: dict[int, dict[str, set[str]]]  # contact -> kind -> values
+
+    def contacts(self, slim: Collection[int] = ()) -> list[ExistingContact]:
+        """As the matcher sees them; a contact in `slim` comes with its keys and flags only
+        (an unchanged card stands for it: the plan never reads its fields)."""
+        scalars = len(SCALAR_FIELDS)
+        out = []
+        for r in self.rows:
+            ks = self.keys.get(r[0], {})
+            fields: dict[str, object] = {}
+            if r[0] not in slim:
+                fields = {n: r[1 + i] or None for i, n in enumerate(SCALAR_FIELDS)}
+                for i, n in enumerate(LIST_FIELDS):
+                    text = r[1 + scalars + i]
+                    fields[n] = load_list(text) if text and text != "[]" else []
+            edited = r[1 + len(FIELDS)]
+            out.append(
+                ExistingContact(
+                    id=r[0],
+                    source_uids=frozenset(ks.get("source-uid", ())),
+                    emails=frozenset(ks.get("email", ())),
+                    phones=frozenset(ks.get("phone", ())),
+                    fields=fields,
+                    edited_fields=frozenset(load_list(edited))
+                    if edited and edited != "[]"
+                    else frozenset(),
+                    archived=bool(r[2 + len(FIELDS)]),
+                    source=r[3 + len(FIELDS)],
+                )
+            )
+        return out
+
+    def owners(self) -> Owners:
+        """Who holds each key: kind -> value -> contact id."""
+        out: dict[str, dict[str, int]] = {"source-uid": {}, "email": {}, "phone": {}}
+        for contact, kinds in self.keys.items():
+            for kind, values in kinds.items():
+                held = out.setdefault(kind, {})
+                for value in values:
+                    held.setdefault(value, contact)
+        return out
+
+
+_BOOK_SQL = (
+    f"SELECT id, {', '.join(chr(34) + n + chr(34) for n in FIELDS)}, edited_fields, archived, "
+    'source FROM contact WHERE "user" = ?'
+)
+
+
+# The contact's imported columns and a fingerprint of its keys: what a remembered card's
+# contact must still look like (pipeline.identity.unchanged).
+_STATE_SQL = (
+    f"SELECT c.id, {', '.join('c.' + chr(34) + n + chr(34) for n in FIELDS)}, c.edited_fields, "
+    "c.archived, c.source, (SELECT count(*) FROM contact_key k WHERE k.contact = c.id), "
+    "(SELECT coalesce(sum(length(k.value)), 0) FROM contact_key k WHERE k.contact = c.id) "
+    'FROM contact c WHERE c."user" = ?'
+)
+
+
+# Every kind spelled out, so the lookup walks the unique (user, kind, value) index to each
+# value instead of every key of the user.
+_KINDS = "('source-uid', 'email', 'phone')"
+
+
+def _in(ids: Collection[int] | Collection[str]) -> Iterator[tuple[str, list[Any]]]:
+    """IN lists of at most 500 values (well under every engine's parameter limit)."""
+    values = sorted(ids)
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        yield ", ".join("?" for _ in chunk), chunk
+
+
+async def load_book(user_id: int, ids: Collection[int] | None = None) -> Book:
+    """The user's contacts (only `ids` when given) with their keys (inside the transaction).
 
     Plain tuples from the driver: for a 50,000-contact book, a dict per row was most of the cost.
     """
-    cols = ", ".join(f'"{n}"' for n in FIELDS)
-    rows = await fetch_tuples(
-        f'SELECT id, {cols}, edited_fields, archived, source FROM contact WHERE "user" = ?',
-        user_id,
-    )
-    keys = await fetch_tuples(
-        'SELECT contact, kind, value FROM contact_key WHERE "user" = ?', user_id
-    )
+    if ids is None:
+        rows = await fetch_tuples(_BOOK_SQL, user_id)
+        keys = await fetch_tuples(
+            'SELECT contact, kind, value FROM contact_key WHERE "user" = ?', user_id
+        )
+    else:
+        rows, keys = [], []
+        for marks, chunk in _in(ids):
+            rows += await fetch_tuples(f"{_BOOK_SQL} AND id IN ({marks})", user_id, *chunk)
+            keys += await fetch_tuples(
+                f"SELECT contact, kind, value FROM contact_key WHERE contact IN ({marks})", *chunk
+            )
     by_contact: dict[int, dict[str, set[str]]] = {}
     for contact, kind, value in keys:
         by_contact.setdefault(contact, {}).setdefault(kind, set()).add(value)
-    scalars = len(SCALAR_FIELDS)
-    out = []
-    for r in rows:
-        ks = by_contact.get(r[0], {})
-        fields: dict[str, object] = {n: r[1 + i] or None for i, n in enumerate(SCALAR_FIELDS)}
-        for i, n in enumerate(LIST_FIELDS):
-            text = r[1 + scalars + i]
-            fields[n] = load_list(text) if text and text != "[]" else []
-        edited = r[1 + len(FIELDS)]
-        out.append(
-            ExistingContact(
-                id=r[0],
-                source_uids=frozenset(ks.get("source-uid", ())),
-                emails=frozenset(ks.get("email", ())),
-                phones=frozenset(ks.get("phone", ())),
-                fields=fields,
-                edited_fields=frozenset(load_list(edited))
-                if edited and edited != "[]"
-                else frozenset(),
-                archived=bool(r[2 + len(FIELDS)]),
-                source=r[3 + len(FIELDS)],
-            )
+    return Book(rows, by_contact)
+
+
+async def key_owners(user_id: int, values: Collection[str]) -> set[int]:
+    """The contacts holding any of these key values, of any kind (indexed lookups)."""
+    out: set[int] = set()
+    for marks, chunk in _in(values):
+        rows = await fetch_tuples(
+            f'SELECT contact FROM contact_key WHERE "user" = ? AND kind IN {_KINDS} AND value IN ({marks})',
+            user_id,
+            *chunk,
         )
+        out.update(r[0] for r in rows)
     return out
 
 
-async def key_values(user_id: int) -> set[str]:
-    """Every key value the user's contacts hold, of any kind (call inside a transaction)."""
-    rows = await fetch_tuples('SELECT value FROM contact_key WHERE "user" = ?', user_id)
+async def source_contacts(user_id: int, source: str) -> set[int]:
+    """The unarchived contacts this source created (what a full export may archive)."""
+    rows = await fetch_tuples(
+        'SELECT id FROM contact WHERE "user" = ? AND source = ? AND NOT archived', user_id, source
+    )
     return {r[0] for r in rows}
+
+
+async def contact_states(user_id: int, ids: Collection[int]) -> dict[int, str]:
+    """`state_digest` of these contacts as they are now (inside the transaction); read 500 at a
+    time, so a large book's rows are never all held at once."""
+    out: dict[int, str] = {}
+    for marks, chunk in _in(ids):
+        for r in await fetch_tuples(f"{_STATE_SQL} AND c.id IN ({marks})", user_id, *chunk):
+            out[r[0]] = state_digest(r)
+    return out
+
+
+async def load_existing(user_id: int) -> list[ExistingContact]:
+    """Every contact with its keys, as the matcher sees them (call inside the transaction)."""
+    return (await load_book(user_id)).contacts()
+
+
+async def key_values(user_id: int, among: Collection[str] | None = None) -> set[str]:
+    """Every key value the user's contacts hold, of any kind, or those of `among` (indexed
+    lookups; call inside a transaction)."""
+    if among is None:
+        rows = await fetch_tuples('SELECT value FROM contact_key WHERE "user" = ?', user_id)
+        return {r[0] for r in rows}
+    out: set[str] = set()
+    for marks, chunk in _in(among):
+        rows = await fetch_tuples(
+            f'SELECT value FROM contact_key WHERE "user" = ? AND kind IN {_KINDS} AND value IN ({marks})',
+            user_id,
+            *chunk,
+        )
+        out.update(r[0] for r in rows)
+    return out
 
 
 def column_values(values: Mapping[str, object]) -> dict[str, Any]:

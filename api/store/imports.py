@@ -14,7 +14,7 @@ from api.db.bulk import DuplicateRow, insert_many
 from api.db.tables import Contact, ContactKey, Interaction
 from api.store.book import FIELDS, column_values, contact_columns
 from api.store.merges import add_suggestions
-from pipeline.identity.writes import ImportWrites, New, Ref
+from pipeline.identity.writes import ImportWrites, InsertContact, New, Ref
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,24 +54,14 @@ async def _insert_contacts(
     """One executemany, then the new ids in insertion order (this transaction holds the write
     lock on SQLite, and the user's lock on PostgreSQL: no other import of this user's inserts
     contacts meanwhile, so the (user, source, created_at) filter reads back ours alone)."""
-    rows: list[list[Any]] = []
-    for insert, photo in zip(writes.inserts, photos, strict=True):
+
+    def row(insert: InsertContact, photo: bytes | None) -> list[Any]:
         cells = column_values({n: insert.fields.get(n) for n in FIELDS})
-        rows.append(
-            [
-                *(cells[n] for n in FIELDS),
-                user_id,
-                photo,
-                writes.source,
-                now,
-                now,
-                False,
-                False,
-                0.0,
-                0,
-                "[]",
-            ]
-        )
+        tail = [user_id, photo, writes.source, now, now, False, False, 0.0, 0, "[]"]
+        return [*(cells[n] for n in FIELDS), *tail]
+
+    if len(photos) != len(writes.inserts):
+        raise ValueError("one photo (or None) per inserted contact")
     before = (
         await Contact.select(Contact.id)
         .where(Contact.user == user_id)
@@ -79,13 +69,16 @@ async def _insert_contacts(
         .first()
         .run()
     )
-    done = 0
-    for chunk in _chunks(rows, 5000):
+    done, total = 0, len(writes.inserts)
+    # Rows are built a chunk at a time: never every new contact's cells at once.
+    for start in range(0, total, 5000):
+        end = min(total, start + 5000)
+        chunk = [row(writes.inserts[i], photos[i]) for i in range(start, end)]
         await insert_many(Contact, _INSERT_COLUMNS, chunk)
-        done += len(chunk)
+        done = end
         if progress:
-            progress("saving", done, len(rows))
-    if not rows:
+            progress("saving", done, total)
+    if not total:
         return []
     got = (
         await Contact.select(Contact.id)
@@ -99,7 +92,7 @@ async def _insert_contacts(
         .run()
     )
     ids = [int(r["id"]) for r in got]
-    if len(ids) != len(rows):
+    if len(ids) != total:
         raise RuntimeError("could not read back the ids of the new contacts")
     return ids
 
@@ -112,14 +105,18 @@ async def execute_writes(
     connections: Sequence[tuple[Ref, dt.datetime]],
     now: dt.datetime,
     progress: Progress | None = None,
+    new_ids: list[int] | None = None,
 ) -> int:
-    """Write `writes` (the caller holds the write transaction); returns the interactions added.
+    """Write `writes` (the caller holds the write transaction); returns the interactions added,
+    and puts the ids of the inserted contacts (in `writes.inserts` order) in `new_ids`.
     Raises `StalePlan` when the book changed since the plan was made (roll back, plan again).
 
     `photos[i]` is the thumbnail of `writes.inserts[i]`; each connection becomes one past
     `connected` interaction of its contact (LinkedIn's `Connected On` counts in the score).
     """
     ids = await _insert_contacts(user_id, writes, photos, now, progress)
+    if new_ids is not None:
+        new_ids.extend(ids)
 
     def contact_id(ref: Ref) -> int:
         return ids[ref.index] if isinstance(ref, New) else ref

@@ -37,17 +37,20 @@ def archives_for_full_export(
     source: str,
     any_records: bool,
     issues: list[ImportIssue],
+    also_mine: int = 0,
 ) -> list[int]:
     """Contacts this source created that its full export no longer has; none when the export
-    looks truncated (an issue says so)."""
+    looks truncated (an issue says so). `also_mine`: the source's unarchived contacts left out
+    of `existing` (all seen: unchanged cards stand for them)."""
     mine = [c for c in existing if c.source == source and not c.archived]
+    total = len(mine) + also_mine
     gone = [c.id for c in mine if _archivable(c, source, seen)]
-    many = len(gone) >= ARCHIVE_GUARD_MIN and len(gone) > ARCHIVE_GUARD_FRACTION * len(mine)
+    many = len(gone) >= ARCHIVE_GUARD_MIN and len(gone) > ARCHIVE_GUARD_FRACTION * total
     if gone and (many or not any_records):
         issues.append(
             ImportIssue(
                 0,
-                f"not archiving {len(gone)} of {len(mine)} contacts from {source}: "
+                f"not archiving {len(gone)} of {total} contacts from {source}: "
                 "the export looks truncated",
             )
         )

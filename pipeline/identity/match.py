@@ -22,6 +22,7 @@ from pipeline.identity.merge import (
     record_emails,
     record_phones,
 )
+from pipeline.identity.unchanged import CardKeys, Kept, KeptConflict
 from pipeline.identity.writes import apply_plan
 from pipeline.limits import bounded_key
 from pipeline.models import ContactRecord, ImportIssue
@@ -36,6 +37,7 @@ __all__ = [
     "RecordMatch",
     "Suggestion",
     "apply_plan",
+    "card_keys",
     "plan_import",
     "probably_new",
 ]
@@ -178,12 +180,26 @@ def probably_new(
     return out
 
 
+def card_keys(records: Sequence[ContactRecord], *, source: str) -> list[CardKeys]:
+    """Each plannable record's uid and claimed keys, as `plan_import` would store them."""
+    ns = f"{source}:"
+    out = []
+    for i, rec in enumerate(records):
+        prep = _prepare(i, rec, ns)
+        if prep is not None:
+            keys = tuple((kind, v) for kind, vs in prep.by_kind() for v in vs)
+            fallback = _name_uid(ns, rec) if prep.name_fallback else None
+            out.append(CardKeys(i, prep.uids[0], keys, fallback))
+    return out
+
+
 def plan_import(
     records: Sequence[ContactRecord],
     existing: Sequence[ExistingContact],
     *,
     source: str,
     full_export: bool,
+    kept: Kept | None = None,
 ) -> ImportPlan:
     """Decide what one file does to the user's contacts; the api applies it in one transaction.
 
@@ -192,7 +208,13 @@ def plan_import(
     phone that matches nothing falls back to its name, only when exactly one person in the file
     claims that contact. When keys point at several contacts, the first in that order wins and the
     others become merge suggestions.
+
+    `kept` (pipeline.identity.unchanged) are records left out as unchanged: their contacts count
+    as seen and unchanged; `existing` need only hold every contact that has a key the other
+    records claim and this source's contacts. Raises KeptConflict when another record lands on
+    a kept contact (the caller plans again without `kept`).
     """
+    kept = kept or Kept()
     ns = f"{source}:"
     owners: dict[str, dict[str, int]] = {kind: {} for kind in RANKS}
     by_id: dict[int, ExistingContact] = {}
@@ -206,6 +228,8 @@ def plan_import(
     skipped: list[int] = []
     prepared: list[_Prepared] = []
     for i, rec in enumerate(records):
+        if i in kept.records:
+            continue
         prep = _prepare(i, rec, ns)
         if prep is None:
             skipped.append(i)
@@ -220,6 +244,9 @@ def plan_import(
             issues.append(ImportIssue(records[prep.index].line, message))
 
     targets, seen, suggestions = _match(groups, owners, records, ns)
+    if any(cid in kept.contacts for cid, _ in targets.values()):
+        raise KeptConflict("a changed card lands on a contact an unchanged card stands for")
+    seen |= kept.contacts
     by_target: dict[int, list[int]] = defaultdict(list)
     creates: list[PlannedCreate] = []
     where: list[tuple[int | None, int | None, str] | None] = [None] * len(records)
@@ -239,7 +266,7 @@ def plan_import(
         creates.append(PlannedCreate(fields=values, keys=keys, records=indexes))
 
     updates: list[PlannedUpdate] = []
-    unchanged: list[int] = []
+    unchanged: list[int] = sorted(kept.contacts)
     for cid in sorted(by_target):
         preps = sorted((p for gi in by_target[cid] for p in groups[gi]), key=lambda p: p.index)
         update = _update(by_id[cid], preps, records, owners, source)
@@ -250,7 +277,10 @@ def plan_import(
 
     archives: list[int] = []
     if full_export:
-        archives = archives_for_full_export(existing, seen, source, bool(prepared), issues)
+        any_records = bool(prepared or kept.records)
+        archives = archives_for_full_export(
+            existing, seen, source, any_records, issues, kept.also_mine
+        )
     matches: list[RecordMatch] = []
     for i, target in enumerate(where):
         if target is not None:
@@ -259,7 +289,7 @@ def plan_import(
         source=source,
         creates=tuple(creates),
         updates=tuple(updates),
-        unchanged=tuple(unchanged),
+        unchanged=tuple(sorted(unchanged)),
         archives=tuple(archives),
         matches=tuple(matches),
         suggestions=tuple(suggestions[pair] for pair in sorted(suggestions)),

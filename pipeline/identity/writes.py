@@ -66,9 +66,11 @@ def writes_of(plan: ImportPlan) -> ImportWrites:
             landed.append((m.record, New(m.create)))
     return ImportWrites(
         source=plan.source,
-        inserts=tuple(InsertContact(dict(c.fields), c.records) for c in plan.creates),
+        # The plan's dicts, not copies (a 50,000-card plan's fields twice over): neither the
+        # store nor apply_writes changes them.
+        inserts=tuple(InsertContact(c.fields, c.records) for c in plan.creates),
         updates=tuple(
-            UpdateContact(u.contact_id, dict(u.changes), u.unarchive)
+            UpdateContact(u.contact_id, u.changes, u.unarchive)
             for u in plan.updates
             if u.changes or u.unarchive
         ),

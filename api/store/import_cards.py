@@ -1,0 +1,44 @@
+"""What the last import of each source remembered about its cards (pipeline.identity.unchanged)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from api.db.bulk import fetch_tuples, insert_many
+from api.db.tables import ImportCard
+from pipeline.identity.unchanged import Stored
+
+Remembered = dict[str, tuple[int, Stored]]  # card uid -> (row id, what was remembered)
+
+
+async def remembered(user_id: int, source: str) -> Remembered:
+    """Every remembered card of this source (inside the import's transaction)."""
+    rows = await fetch_tuples(
+        'SELECT id, uid, card, contact, state FROM import_card WHERE "user" = ? AND source = ?',
+        user_id,
+        source,
+    )
+    return {
+        uid: (row_id, Stored(card, contact, state)) for row_id, uid, card, contact, state in rows
+    }
+
+
+async def forget(user_id: int, source: str, old: Remembered, keep: Collection[str]) -> None:
+    """Forget every remembered card of this source but `keep` (uids), in the import's
+    transaction."""
+    if not keep:
+        await (
+            ImportCard.delete()
+            .where((ImportCard.user == user_id) & (ImportCard.source == source))
+            .run()
+        )
+        return
+    stale = [row_id for uid, (row_id, _) in old.items() if uid not in keep]
+    for i in range(0, len(stale), 500):
+        await ImportCard.delete().where(ImportCard.id.is_in(stale[i : i + 500])).run()
+
+
+async def add(user_id: int, source: str, new: Sequence[tuple[str, str, int, str]]) -> None:
+    """Remember these cards: (uid, card digest, contact id, state digest)."""
+    rows = [(user_id, contact, source, uid, card, state) for uid, card, contact, state in new]
+    await insert_many(ImportCard, ["user", "contact", "source", "uid", "card", "state"], rows)
