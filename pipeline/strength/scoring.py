@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from pipeline.strength.circles import Cadence
 from pipeline.strength.explain import Contribution, Explanation, explain
+from pipeline.strength.standing import Standing, decayed
 
 # scoring.md 5.1, in message-equivalents: the ordering follows the evidence, the values are tunable.
 WEIGHTS: Mapping[str, float] = MappingProxyType(
@@ -132,17 +133,21 @@ def dedup_key(e: Event) -> str:
     return f"d:{e.kind}|{second}|{e.direction}|{e.attendee_count}"
 
 
-def ingest(events: Iterable[Event]) -> tuple[Event, ...]:
-    """Collapse duplicates and sort canonically. Among records sharing a key the one whose
-    canonical form sorts first wins, so the result does not depend on input order.
-    """
+def _dedup(events: Iterable[Event]) -> list[Event]:
+    """One event per dedup key, in no particular order. Among records sharing a key the one
+    whose canonical form sorts first wins, so the result does not depend on input order."""
     best: dict[str, Event] = {}
     for e in events:
         k = dedup_key(e)
         held = best.get(k)
         if held is None or _canonical(e) < _canonical(held):
             best[k] = e
-    return tuple(sorted(best.values(), key=_canonical))
+    return list(best.values())
+
+
+def ingest(events: Iterable[Event]) -> tuple[Event, ...]:
+    """Collapse duplicates and sort canonically."""
+    return tuple(sorted(_dedup(events), key=_canonical))
 
 
 def group_factor(attendee_count: int | None) -> float:
@@ -159,29 +164,47 @@ def base_weight(e: Event) -> float:
 
 
 def _credits(events: Sequence[Event], now: dt.datetime, tz: dt.tzinfo) -> tuple[DayCredit, ...]:
-    weights: dict[dt.date, dict[str, list[float]]] = {}
+    # One pass, keeping per (day, kind) only what the formula uses: the best weight and the count.
+    # The nightly run does this for every interaction of a book, so it avoids per-event lists.
+    kinds_of: dict[dt.date, dict[str, list[float]]] = {}
     anchors: dict[dt.date, dt.datetime] = {}
     outbound_only: dict[dt.date, bool] = {}
     for e in events:
-        if e.kind not in WEIGHTS or e.at > now:  # as-of semantics: E(t) = {e : t_e <= t}
+        kind = e.kind
+        w = WEIGHTS.get(kind)
+        if w is None or e.at > now:  # as-of semantics: E(t) = {e : t_e <= t}
             continue
-        day = e.at.astimezone(tz).date()
-        weights.setdefault(day, {}).setdefault(e.kind, []).append(base_weight(e))
-        at = e.at.astimezone(dt.UTC)
-        anchors[day] = max(at, anchors.get(day, at))
-        unanswered = e.kind in ASYNC_KINDS and e.direction == "out"
-        outbound_only[day] = outbound_only.get(day, True) and unanswered
+        at = e.at
+        day = at.astimezone(tz).date()
+        b = w * group_factor(e.attendee_count) if kind in GROUP_SCALED else w
+        unanswered = kind in ASYNC_KINDS and e.direction == "out"
+        by_kind = kinds_of.get(day)
+        if by_kind is None:
+            kinds_of[day] = {kind: [b, 1.0]}
+            anchors[day] = at
+            outbound_only[day] = unanswered
+            continue
+        group = by_kind.get(kind)
+        if group is None:
+            by_kind[kind] = [b, 1.0]
+        else:
+            if b > group[0]:
+                group[0] = b
+            group[1] += 1.0
+        if at > anchors[day]:
+            anchors[day] = at
+        if not unanswered:
+            outbound_only[day] = False
     result = []
-    for day in sorted(weights):
-        by_kind = weights[day]
+    for day in sorted(kinds_of):
+        by_kind = kinds_of[day]
         groups = (
-            max(ws) * (1 - BURST_RATIO ** len(ws)) / (1 - BURST_RATIO)
-            for _, ws in sorted(by_kind.items())
+            best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
+            for _, (best, n) in sorted(by_kind.items())
         )
         credit = min(DAY_CAP, math.fsum(groups))
-        result.append(
-            DayCredit(day, anchors[day], credit, tuple(sorted(by_kind)), outbound_only[day])
-        )
+        anchor = anchors[day].astimezone(dt.UTC)
+        result.append(DayCredit(day, anchor, credit, tuple(sorted(by_kind)), outbound_only[day]))
     return tuple(result)
 
 
@@ -260,6 +283,8 @@ def not_before(
     """
     days: list[dt.date] = []
     for e in events:
+        if e.kind not in LIFECYCLE_KINDS:
+            continue
         local = e.at.astimezone(tz).date()
         if e.kind == "planned":
             days.append(local + _DAY)
@@ -279,6 +304,54 @@ def _last_contact(events: Sequence[Event], now: dt.datetime) -> Event | None:
     return max(credited, key=_canonical, default=None)
 
 
+def _standing(
+    log: Sequence[Event],
+    contact_days: Sequence[DayCredit],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    cadence: Cadence,
+) -> Standing:
+    h = cadence.half_life_days
+    if contact_days:
+        last_anchor = contact_days[-1].anchor
+        at_last = strength(contact_days, last_anchor, h)
+        s = decayed(at_last, last_anchor, now, h)
+        cadences = min(cadence.slack, max(0.0, math.log2(at_last / THETA)))
+        raw_due: dt.datetime | None = last_anchor + dt.timedelta(days=h * cadences)
+    else:
+        at_last, s, raw_due = 0.0, 0.0, None
+    backoff = backoff_days(contact_days, cadence)
+    due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
+    last = _last_contact(log, now)
+    ball_at = (
+        last.at.astimezone(dt.UTC) + dt.timedelta(days=BALL_IN_COURT_DAYS)
+        if last is not None and last.kind in ASYNC_KINDS and last.direction == "in"
+        else None
+    )
+    return Standing(
+        score=s,
+        health=health(s),
+        due_at=due_at,
+        due_on=None if due_at is None else due_at.date(),
+        not_before=not_before(log, now=now, tz=tz, cadence=cadence),
+        last_at=None if last is None else last.at.astimezone(tz),
+        last_kind=None if last is None else last.kind,
+        ball_in_court=ball_at is not None and now > ball_at,
+        ball_at=ball_at,
+        backoff_days=backoff,
+        last_score=at_last,
+    )
+
+
+def standing(
+    events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo, cadence: Cadence
+) -> Standing:
+    """`assess` without the explanation and the absolute score: what the nightly plan needs.
+    Every reduction below is order-independent, so the log is deduplicated but not sorted."""
+    log = _dedup(events)
+    return _standing(log, _credits(log, now, tz), now, tz, cadence)
+
+
 def assess(
     events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo, cadence: Cadence
 ) -> Assessment:
@@ -286,43 +359,31 @@ def assess(
     log = ingest(events)
     contact_days = _credits(log, now, tz)
     h = cadence.half_life_days
+    st = _standing(log, contact_days, now, tz, cadence)
     terms = _terms(contact_days, now, h)
-    s = math.fsum(terms)
-    raw_due = threshold_due_at(contact_days, cadence)
-    backoff = backoff_days(contact_days, cadence)
-    due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
-    due_on = None if due_at is None else due_at.date()
-    last = _last_contact(log, now)
-    ball = (
-        last is not None
-        and last.kind in ASYNC_KINDS
-        and last.direction == "in"
-        and now - last.at > dt.timedelta(days=BALL_IN_COURT_DAYS)
-    )
-    nb = not_before(log, now=now, tz=tz, cadence=cadence)
     contributions = [
         Contribution(c.on, c.kinds, c.credit, term)
         for c, term in zip(contact_days, terms, strict=True)
     ]
     explanation = explain(
         contributions,
-        score=s,
+        score=st.score,
         half_life_days=h,
-        due_on=due_on,
+        due_on=st.due_on,
         today=now.astimezone(tz).date(),
-        not_before=nb,
-        backoff_days=backoff,
+        not_before=st.not_before,
+        backoff_days=st.backoff_days,
     )
     return Assessment(
-        score=s,
-        health=health(s),
-        due_at=due_at,
-        due_on=due_on,
-        not_before=nb,
-        last_at=None if last is None else last.at.astimezone(tz),
-        last_kind=None if last is None else last.kind,
-        ball_in_court=ball,
-        backoff_days=backoff,
+        score=st.score,
+        health=st.health,
+        due_at=st.due_at,
+        due_on=st.due_on,
+        not_before=st.not_before,
+        last_at=st.last_at,
+        last_kind=st.last_kind,
+        ball_in_court=st.ball_in_court,
+        backoff_days=st.backoff_days,
         absolute_score=strength(contact_days, now, ABSOLUTE_HALF_LIFE_DAYS),
         explanation=explanation,
     )

@@ -1,0 +1,171 @@
+"""What the nightly rescoring reads and writes in bulk: every contact's schedule inputs with its
+stored derived columns and score state, the fingerprint of each contact's interactions, the
+histories of the contacts that changed, and the new values (pipeline.strength.incremental).
+
+Plain tuples straight from the driver (api.db.bulk.fetch_tuples): for 500,000 interactions a
+Piccolo dict per row, with an INTEGER column converted through Decimal, was most of the run.
+Call inside write_transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from api.db.bulk import fetch_tuples, update_many
+from api.db.tables import Contact
+from pipeline.strength.incremental import ScoreState
+from pipeline.strength.plan import ContactState, Derived, History
+from pipeline.strength.scoring import Event
+
+_CODEC = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(ScoreState)
+
+
+def encode_state(state: ScoreState) -> str:
+    return _CODEC.encode(state).decode()
+
+
+def decode_state(text: str | None) -> ScoreState | None:
+    """None for a missing or unreadable state: the contact is then scored from its history."""
+    if not text:
+        return None
+    try:
+        return _DECODER.decode(text)
+    except msgspec.DecodeError:
+        return None
+
+
+def version(count: int, max_id: int | None) -> str:
+    """The fingerprint of a contact's interactions that ScoreState.version holds: any insert,
+    delete or move changes the count or the newest id."""
+    return "" if not count else f"{count}:{max_id}"
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    """A timestamptz as either driver returns it from an expression (SQLite: Piccolo's text)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    at = dt.datetime.fromisoformat(value)
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def _when(value: Any) -> dt.datetime:
+    at = _utc(value)
+    if at is None:
+        raise ValueError("an interaction's times are never NULL")
+    return at
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+_STATE_COLUMNS = (
+    "id, circle, kin, cadence_override_days, archived, entered_on, created_at, updated_at, "
+    "score, health, due_on, last_at, last_kind, not_before, score_state"
+)
+
+
+async def book_states(user_id: int) -> list[ContactState]:
+    """Every contact of the user with updated_at, the stored derived values and score state."""
+    rows = await fetch_tuples(f'SELECT {_STATE_COLUMNS} FROM contact WHERE "user" = ?', user_id)
+    return [
+        ContactState(
+            id=r[0],
+            circle_id=r[1],
+            kin=bool(r[2]),
+            cadence_override_days=r[3],
+            archived=bool(r[4]),
+            entered_on=r[5],
+            created_at=r[6],
+            updated_at=r[7],
+            derived=Derived(float(r[8]), r[9], r[10], r[11], r[12], r[13]),
+            score_state=decode_state(r[14]),
+        )
+        for r in rows
+    ]
+
+
+async def versions(user_id: int) -> dict[int, str]:
+    """The fingerprint of each contact's interactions (contacts without any are absent). Read
+    from the interaction(contact) index alone: no row of the table is visited."""
+    rows = await fetch_tuples(
+        "SELECT contact + 0, count(*), max(id) + 0 FROM interaction WHERE contact IN "
+        '(SELECT id FROM contact WHERE "user" = ?) GROUP BY contact',
+        user_id,
+    )
+    return {int(cid): version(int(n), int(top)) for cid, n, top in rows}
+
+
+# Expressions, not bare columns: SQLite then hands back its own values without Piccolo's
+# per-column converters (the `+ 0` and `|| ''` are no-ops on both engines).
+_EVENTS = (
+    "SELECT contact + 0, id + 0, kind || '', at || '', attendee_count + 0, direction || '', "
+    "until, created_at || '' FROM interaction"
+)
+_EVENTS_PG = (
+    "SELECT contact, id, kind, at, attendee_count, direction, until, created_at FROM interaction"
+)
+
+
+def _histories(rows: Iterable[Sequence[Any]]) -> dict[int, History]:
+    events: dict[int, list[Event]] = {}
+    recorded: dict[int, list[dt.datetime]] = {}
+    counts: dict[int, list[int]] = {}
+    for cid, iid, kind, at, attendees, direction, until, created in rows:
+        events.setdefault(cid, []).append(
+            Event(_when(at), kind, attendees, direction or None, f"id:{iid}", _day(until))
+        )
+        recorded.setdefault(cid, []).append(_when(created))
+        seen = counts.setdefault(cid, [0, 0])
+        seen[0] += 1
+        seen[1] = max(seen[1], iid)
+    return {cid: History(events[cid], recorded[cid], version(*counts[cid])) for cid in events}
+
+
+async def histories(
+    user_id: int, contact_ids: Sequence[int] | None
+) -> tuple[dict[int, History], int]:
+    """The histories of these contacts (None: all of the user's), in one query; and the number
+    of interactions read."""
+    from api.db import engine_name
+
+    select = _EVENTS_PG if engine_name() == "postgres" else _EVENTS
+    if contact_ids is None:
+        rows = await fetch_tuples(f'{select} WHERE "user" = ?', user_id)
+    elif not contact_ids:
+        return {}, 0
+    else:
+        rows = []
+        ids = list(contact_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows += await fetch_tuples(f"{select} WHERE contact IN ({marks})", *chunk)
+    return _histories(rows), len(rows)
+
+
+_DERIVED = ("score", "health", "due_on", "last_at", "last_kind", "not_before")
+
+
+async def save(derived: Mapping[int, Derived], states: Mapping[int, ScoreState]) -> None:
+    """New derived columns and score states: one statement when both name the same contacts
+    (a single contact rescored), else one each."""
+    if derived.keys() == states.keys():
+        both = [[*_derived_values(d), encode_state(states[cid]), cid] for cid, d in derived.items()]
+        await update_many(Contact, (*_DERIVED, "score_state"), both)
+        return
+    await update_many(Contact, _DERIVED, [[*_derived_values(d), cid] for cid, d in derived.items()])
+    await update_many(
+        Contact, ("score_state",), [[encode_state(s), cid] for cid, s in states.items()]
+    )
+
+
+def _derived_values(d: Derived) -> list[Any]:
+    return [d.score, d.health, d.due_on, d.last_at, d.last_kind, d.not_before]
