@@ -19,7 +19,7 @@ from api.db.bulk import fetch_tuples, update_many
 from api.db.tables import Contact
 from pipeline.strength.incremental import ScoreState
 from pipeline.strength.plan import ContactState, Derived, History
-from pipeline.strength.scoring import Event
+from pipeline.strength.rows import Row
 
 _CODEC = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(ScoreState)
@@ -54,10 +54,11 @@ def _utc(value: Any) -> dt.datetime | None:
 
 
 def _when(value: Any) -> dt.datetime:
-    at = _utc(value)
-    if at is None:
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)  # Piccolo writes "+00:00"
+    if not isinstance(value, dt.datetime):
         raise ValueError("an interaction's times are never NULL")
-    return at
+    return value
 
 
 def _day(value: Any) -> dt.date | None:
@@ -115,18 +116,25 @@ _EVENTS_PG = (
 
 
 def _histories(rows: Iterable[Sequence[Any]]) -> dict[int, History]:
-    events: dict[int, list[Event]] = {}
-    recorded: dict[int, list[dt.datetime]] = {}
-    counts: dict[int, list[int]] = {}
+    # Only the latest recording time matters to scoring (changed since publication, the
+    # ScoreState): SQLite's are Piccolo's UTC text (`str()` of an aware UTC datetime), whose
+    # text order is time order, so only the latest is parsed.
+    books: dict[int, tuple[list[Row], list[Any]]] = {}
     for cid, iid, kind, at, attendees, direction, until, created in rows:
-        events.setdefault(cid, []).append(
-            Event(_when(at), kind, attendees, direction or None, f"id:{iid}", _day(until))
-        )
-        recorded.setdefault(cid, []).append(_when(created))
-        seen = counts.setdefault(cid, [0, 0])
-        seen[0] += 1
-        seen[1] = max(seen[1], iid)
-    return {cid: History(events[cid], recorded[cid], version(*counts[cid])) for cid in events}
+        book = books.get(cid)
+        if book is None:
+            book = books[cid] = ([], [created, 0, iid])
+        book[0].append((_when(at), kind, attendees, direction or None, f"id:{iid}", _day(until)))
+        seen = book[1]
+        if created > seen[0]:
+            seen[0] = created
+        seen[1] += 1
+        if iid > seen[2]:
+            seen[2] = iid
+    return {
+        cid: History(recorded_at=[_when(seen[0])], version=version(seen[1], seen[2]), rows=events)
+        for cid, (events, seen) in books.items()
+    }
 
 
 async def histories(

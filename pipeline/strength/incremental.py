@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.strength.circles import Cadence
-from pipeline.strength.scoring import Event, health
+from pipeline.strength.scoring import health
 from pipeline.strength.standing import Standing, decayed
 
 
@@ -52,15 +52,13 @@ def basis_of(cadence: Cadence, tz: dt.tzinfo) -> str:
 
 def state_after(
     standing: Standing | None,
-    events: Sequence[Event],
+    settles_at: dt.datetime | None,
     recorded_at: Sequence[dt.datetime],
     *,
     basis: str,
     version: str,
     imported_only: bool,
-    now: dt.datetime,
 ) -> ScoreState:
-    later = [e.at for e in events if e.kind != "planned" and e.at > now]
     return ScoreState(
         basis=basis,
         version=version,
@@ -68,7 +66,7 @@ def state_after(
         ball_at=standing.ball_at if standing else None,
         imported_only=imported_only,
         recorded_at=max(recorded_at, default=None),
-        settles_at=min(later, default=None),
+        settles_at=settles_at,
     )
 
 

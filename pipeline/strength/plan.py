@@ -23,6 +23,7 @@ from pipeline.strength.incremental import (
     is_current,
     state_after,
 )
+from pipeline.strength.rows import Row, settles_after, standing_of_rows
 from pipeline.strength.schedule import (
     Plan,
     ScheduleItem,
@@ -77,6 +78,7 @@ class History:
     events: Sequence[Event] = ()
     recorded_at: Sequence[dt.datetime] = ()
     version: str = ""  # the store's fingerprint of these rows (ScoreState.version)
+    rows: Sequence[Row] = ()  # instead of `events`: the same history as plain tuples (bulk reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +232,8 @@ def needs_history(
     now: dt.datetime,
     tz: dt.tzinfo,
 ) -> set[int]:
-    """The contacts a nightly plan must rescore from their interactions: those whose stored
-    ScoreState no longer describes them (new or deleted interactions, another cadence, slack or
-    timezone, an event the clock reached). The others are rescored from what is stored."""
+    """The contacts a nightly plan must rescore from their interactions: their ScoreState is
+    stale (interactions added or gone, another cadence, slack or zone, an event reached)."""
     return {s.id for s in contacts if not _current(s, circles, versions, now, tz)}
 
 
@@ -311,20 +312,24 @@ def plan_reminders(
             cycles[state.id] = _cycle(state.derived.last_at if state.derived else None, tz)
         else:
             history = histories.get(state.id, History())
-            assessment = assess_contact(history.events, cadence, now=now, tz=tz)
+            if history.rows:
+                got = standing_of_rows(history.rows, now=now, tz=tz, cadence=scored)
+                assessment, only_imported, settles = got.standing, got.imported_only, got.settles_at
+            else:
+                assessment = assess_contact(history.events, cadence, now=now, tz=tz)
+                only_imported = imported_only(history.events)
+                settles = settles_after(history.events, now)
             new = derived_of(assessment, today)
             if new != state.derived:
                 derived[state.id] = new
             cycles[state.id] = cycle_of(assessment)
-            only_imported = imported_only(history.events)
             score_state = state_after(
                 assessment,
-                history.events,
+                settles,
                 history.recorded_at,
                 basis=basis_of(scored, tz),
                 version=history.version if versions is None else versions.get(state.id, ""),
                 imported_only=only_imported,
-                now=now,
             )
             if score_state != state.score_state:
                 states[state.id] = score_state
@@ -351,8 +356,7 @@ def _carried_item(
     today: dt.date,
     derived: dict[int, Derived],
 ) -> ScheduleItem | None:
-    """A contact rescored from its ScoreState and stored derived columns (S13: the due date
-    stands; only the score decays), without its history."""
+    """Rescored from its ScoreState and derived columns (S13: only the score decays)."""
     held, stored = state.derived, state.score_state
     assert held is not None and stored is not None
     score, health = carried_score(stored, held.last_at, scored, now)

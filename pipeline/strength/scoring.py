@@ -12,73 +12,70 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from pipeline.strength.circles import Cadence
+from pipeline.strength.events import (
+    ABSOLUTE_HALF_LIFE_DAYS,
+    ASYNC_KINDS,
+    BACKOFF_MAX_CADENCES,
+    BALL_IN_COURT_DAYS,
+    BURST_RATIO,
+    DAY_CAP,
+    DIRECTIONS,
+    GROUP_SCALED,
+    KINDS,
+    LIFECYCLE_KINDS,
+    THETA,
+    WEIGHTS,
+    Event,
+    _canonical,
+    _dedup,
+    base_weight,
+    dedup_key,
+    group_factor,
+    ingest,
+)
 from pipeline.strength.explain import Contribution, Explanation, explain
 from pipeline.strength.standing import Standing, decayed
 
-# scoring.md 5.1, in message-equivalents: the ordering follows the evidence, the values are tunable.
-WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        "coffee": 2.0,
-        "meal": 2.0,
-        "meeting": 2.0,
-        "call": 1.5,
-        "video": 1.5,
-        "message": 1.0,
-        "email": 1.0,
-        "intro": 1.5,
-        "favour": 1.5,
-        "event": 0.75,
-        "group-message": 0.5,
-        "connected": 1.0,
-    }
-)
-# Co-present kinds are scaled by group size: conversations of more than four split (Dunbar).
-GROUP_SCALED = frozenset({"coffee", "meal", "meeting", "event"})
-# Asynchronous kinds are the ones that can go unanswered (non-responder back-off, scoring.md 2.6).
-ASYNC_KINDS = frozenset({"message", "email", "group-message"})
-# No credit; they only move `not_before` (scoring.md 2.8).
-LIFECYCLE_KINDS = frozenset({"snooze", "skip", "done", "planned"})
-KINDS = frozenset(WEIGHTS) | LIFECYCLE_KINDS
-DIRECTIONS = frozenset({"in", "out", "both"})
+# The names of events.py are re-exported: they were defined here first.
+__all__ = [
+    "ABSOLUTE_HALF_LIFE_DAYS",
+    "ASYNC_KINDS",
+    "BACKOFF_MAX_CADENCES",
+    "BALL_IN_COURT_DAYS",
+    "BURST_RATIO",
+    "DAY_CAP",
+    "DIRECTIONS",
+    "GROUP_SCALED",
+    "KINDS",
+    "LIFECYCLE_KINDS",
+    "THETA",
+    "WEIGHTS",
+    "Assessment",
+    "DayCredit",
+    "Event",
+    "Standing",
+    "assess",
+    "backoff_days",
+    "base_weight",
+    "day_credits",
+    "decayed",
+    "dedup_key",
+    "group_factor",
+    "health",
+    "health_series",
+    "ingest",
+    "not_before",
+    "score",
+    "standing",
+    "strength",
+    "threshold_due_at",
+]
 
-THETA = 0.5  # due threshold: one message sustains exactly one cadence
-BURST_RATIO = 0.5  # n same-kind events in a day count 1, 1.5, 1.75, ... -> 2 times the best one
-DAY_CAP = 3.0  # no single day buys more than log2(6) cadences
-ABSOLUTE_HALF_LIFE_DAYS = 30.0  # circle-independent strength for ranking (Firefox 147's 30 d)
-BACKOFF_MAX_CADENCES = 3
-BALL_IN_COURT_DAYS = 2
 _DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One logged fact about a contact. `at` must be timezone-aware.
-
-    `attendee_count` counts everyone present, the user included. `key` is the source's id when
-    it has one; events sharing a key are one event. `until` is a snooze's end day.
-    """
-
-    at: dt.datetime
-    kind: str
-    attendee_count: int | None = None
-    direction: str | None = None
-    key: str | None = None
-    until: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.at.utcoffset() is None:
-            raise ValueError("event time must be timezone-aware")
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown interaction kind {self.kind!r}")
-        if self.direction is not None and self.direction not in DIRECTIONS:
-            raise ValueError(f"unknown direction {self.direction!r}")
-        if self.attendee_count is not None and self.attendee_count < 1:
-            raise ValueError("attendee_count counts the user, so it is at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,55 +109,6 @@ class Assessment:
     backoff_days: float
     absolute_score: float
     explanation: Explanation
-
-
-def _canonical(e: Event) -> tuple[dt.datetime, str, int, str, int, str]:
-    return (
-        e.at.astimezone(dt.UTC),
-        e.kind,
-        e.attendee_count or 0,
-        e.direction or "",
-        e.until.toordinal() if e.until else 0,
-        e.key or "",
-    )
-
-
-def dedup_key(e: Event) -> str:
-    """The source's key, else kind + time to the second + direction + attendees (scoring.md 2.1)."""
-    if e.key is not None:
-        return "k:" + e.key
-    second = e.at.astimezone(dt.UTC).replace(microsecond=0).isoformat()
-    return f"d:{e.kind}|{second}|{e.direction}|{e.attendee_count}"
-
-
-def _dedup(events: Iterable[Event]) -> list[Event]:
-    """One event per dedup key, in no particular order. Among records sharing a key the one
-    whose canonical form sorts first wins, so the result does not depend on input order."""
-    best: dict[str, Event] = {}
-    for e in events:
-        k = dedup_key(e)
-        held = best.get(k)
-        if held is None or _canonical(e) < _canonical(held):
-            best[k] = e
-    return list(best.values())
-
-
-def ingest(events: Iterable[Event]) -> tuple[Event, ...]:
-    """Collapse duplicates and sort canonically."""
-    return tuple(sorted(_dedup(events), key=_canonical))
-
-
-def group_factor(attendee_count: int | None) -> float:
-    """`g(n) = clamp(3 / (n - 1), 0.25, 1)`: up to four people count fully, a crowd a quarter."""
-    if attendee_count is None or attendee_count <= 2:
-        return 1.0
-    return min(1.0, max(0.25, 3.0 / (attendee_count - 1)))
-
-
-def base_weight(e: Event) -> float:
-    """`w_kind * g(n)` for co-present kinds, `w_kind` otherwise; 0 for lifecycle events."""
-    w = WEIGHTS.get(e.kind, 0.0)
-    return w * group_factor(e.attendee_count) if e.kind in GROUP_SCALED else w
 
 
 def _credits(events: Sequence[Event], now: dt.datetime, tz: dt.tzinfo) -> tuple[DayCredit, ...]:
@@ -198,13 +146,19 @@ def _credits(events: Sequence[Event], now: dt.datetime, tz: dt.tzinfo) -> tuple[
     result = []
     for day in sorted(kinds_of):
         by_kind = kinds_of[day]
-        groups = (
-            best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
-            for _, (best, n) in sorted(by_kind.items())
-        )
-        credit = min(DAY_CAP, math.fsum(groups))
+        if len(by_kind) == 1:  # most days: fsum of one term is that term, exactly
+            ((kind, (best, n)),) = by_kind.items()
+            credit = min(DAY_CAP, best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO))
+            kinds: tuple[str, ...] = (kind,)
+        else:
+            groups = (
+                best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
+                for _, (best, n) in sorted(by_kind.items())
+            )
+            credit = min(DAY_CAP, math.fsum(groups))
+            kinds = tuple(sorted(by_kind))
         anchor = anchors[day].astimezone(dt.UTC)
-        result.append(DayCredit(day, anchor, credit, tuple(sorted(by_kind)), outbound_only[day]))
+        result.append(DayCredit(day, anchor, credit, kinds, outbound_only[day]))
     return tuple(result)
 
 
@@ -301,7 +255,11 @@ def not_before(
 
 def _last_contact(events: Sequence[Event], now: dt.datetime) -> Event | None:
     credited = [e for e in events if e.kind in WEIGHTS and e.at <= now]
-    return max(credited, key=_canonical, default=None)
+    if not credited:
+        return None
+    # The canonical order starts with the instant: only the latest events need comparing.
+    top = max(e.at for e in credited)
+    return max((e for e in credited if e.at == top), key=_canonical)
 
 
 def _standing(
