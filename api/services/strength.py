@@ -18,7 +18,7 @@ from api.store import contacts as contact_store
 from api.store import interactions as interaction_store
 from api.store import reminders as reminder_store
 from api.store import scoring as scoring_store
-from pipeline.strength.circles import cadence_for
+from pipeline.strength.circles import Circle, cadence_for
 from pipeline.strength.explain import half_life_in_words
 from pipeline.strength.plan import (
     BACKLOG,
@@ -74,22 +74,34 @@ async def _save(user: UserInfo, plan: BookPlan, now: dt.datetime) -> None:
     await reminder_store.save(user.id, plan.reminders, now)
 
 
-async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> None:
-    """Rescore one contact and re-place its reminder around everyone else's published days."""
+Loaded = tuple[ContactState, dict[int, Circle]]
+
+
+async def load_contact(user: UserInfo, contact_id: int) -> Loaded | None:
+    """A contact's schedule inputs and circle rule (inside the caller's write transaction)."""
+    return await scoring_store.contact_with_circle(user.id, contact_id)
+
+
+async def refresh_contact(
+    user: UserInfo, contact_id: int, now: dt.datetime, *, loaded: Loaded | None = None
+) -> None:
+    """Rescore one contact and re-place its reminder around everyone else's published days.
+    `loaded` is what `load_contact` read in the same transaction, if the caller has it."""
     tz = tz_of(user)
     today = now.astimezone(tz).date()
     config = config_of(user)
     async with write_transaction(lock_user=user.id):
-        state = await contact_store.schedule_state(user.id, contact_id)
-        if state is None:
+        got = loaded or await load_contact(user, contact_id)
+        if got is None:
             return
+        state, circles = got
         histories, _ = await scoring_store.histories(user.id, [contact_id])
         last = today + dt.timedelta(days=config.horizon_days)
         plan = plan_reminders(
             user.id,
             [state],
             histories,
-            await circle_store.rules(user.id),
+            circles,
             await reminder_store.own(contact_id),
             config=config,
             now=now,

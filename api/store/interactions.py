@@ -151,17 +151,22 @@ async def histories(user_id: int) -> tuple[dict[int, History], int]:
 
 async def insert_follow_up(
     user_id: int, contact_id: int, interaction_id: int, what: str, due_on: dt.date, now: dt.datetime
-) -> None:
-    await FollowUp.insert(
-        FollowUp(
-            user=user_id,
-            contact=contact_id,
-            interaction=interaction_id,
-            what=what,
-            due_on=due_on,
-            changed_at=now,
+) -> int:
+    got = (
+        await FollowUp.insert(
+            FollowUp(
+                user=user_id,
+                contact=contact_id,
+                interaction=interaction_id,
+                what=what,
+                due_on=due_on,
+                changed_at=now,
+            )
         )
-    ).run()
+        .returning(FollowUp.id)
+        .run()
+    )
+    return int(got[0]["id"])
 
 
 async def follow_up_exists(user_id: int, follow_up_id: int) -> bool:

@@ -17,6 +17,7 @@ import msgspec
 
 from api.db.bulk import fetch_tuples, update_many
 from api.db.tables import Contact
+from pipeline.strength.circles import Circle as CircleRule
 from pipeline.strength.incremental import ScoreState
 from pipeline.strength.plan import ContactState, Derived, History
 from pipeline.strength.rows import Row
@@ -91,6 +92,28 @@ async def book_states(user_id: int) -> list[ContactState]:
         )
         for r in rows
     ]
+
+
+async def contact_with_circle(
+    user_id: int, contact_id: int
+) -> tuple[ContactState, dict[int, CircleRule]] | None:
+    """One contact's schedule inputs and the rule of its circle (if any), in one query: all
+    that rescoring that contact needs besides its history and the reminders."""
+    rows = await fetch_tuples(
+        "SELECT c.id, c.circle, c.kin, c.cadence_override_days, c.archived, c.entered_on, "
+        "c.created_at, r.name, r.cadence_days, r.slack, r.tier, r.kin FROM contact c "
+        'LEFT JOIN circle r ON r.id = c.circle WHERE c.id = ? AND c."user" = ?',
+        contact_id,
+        user_id,
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    state = ContactState(r[0], r[1], bool(r[2]), r[3], bool(r[4]), r[5], r[6])
+    if r[1] is None or r[7] is None:
+        return state, {}
+    rule = CircleRule(r[7], int(r[8]), float(r[9]), int(r[10]), bool(r[11]))
+    return state, {int(r[1]): rule}
 
 
 async def versions(user_id: int) -> dict[int, str]:

@@ -123,6 +123,9 @@ async def test_hot_paths_run_the_same_few_queries_for_10_and_5000_contacts(app, 
     large, statements = await _counts(app, "large@example.com")
     assert large == small
     assert max(small.values()) <= 15, small
+    # Session 2, the contact with its circle 1, the insert 1, its history 1, its reminder and
+    # the others' load per day 2, one update of the contact, and the route's contact read 3.
+    assert small["record interaction"] == 11, statements["record interaction"]
     if clean_db.engine == "sqlite":
         every = [sql for sqls in statements.values() for sql in sqls]
         assert _full_scans(clean_db.sqlite_path, every) == []
