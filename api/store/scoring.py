@@ -143,11 +143,14 @@ def _histories(rows: Iterable[Sequence[Any]]) -> dict[int, History]:
     # ScoreState): SQLite's are Piccolo's UTC text (`str()` of an aware UTC datetime), whose
     # text order is time order, so only the latest is parsed.
     books: dict[int, tuple[list[Row], list[Any]]] = {}
+    parse = dt.datetime.fromisoformat
     for cid, iid, kind, at, attendees, direction, until, created in rows:
         book = books.get(cid)
         if book is None:
             book = books[cid] = ([], [created, 0, iid])
-        book[0].append((_when(at), kind, attendees, direction or None, f"id:{iid}", _day(until)))
+        when = parse(at) if at.__class__ is str else _when(at)
+        day = None if until is None else _day(until)
+        book[0].append((when, kind, attendees, direction or None, f"id:{iid}", day))
         seen = book[1]
         if created > seen[0]:
             seen[0] = created
@@ -186,16 +189,15 @@ _DERIVED = ("score", "health", "due_on", "last_at", "last_kind", "not_before")
 
 
 async def save(derived: Mapping[int, Derived], states: Mapping[int, ScoreState]) -> None:
-    """New derived columns and score states: one statement when both name the same contacts
-    (a single contact rescored), else one each."""
-    if derived.keys() == states.keys():
-        both = [[*_derived_values(d), encode_state(states[cid]), cid] for cid, d in derived.items()]
-        await update_many(Contact, (*_DERIVED, "score_state"), both)
-        return
-    await update_many(Contact, _DERIVED, [[*_derived_values(d), cid] for cid, d in derived.items()])
-    await update_many(
-        Contact, ("score_state",), [[encode_state(s), cid] for cid, s in states.items()]
-    )
+    """New derived columns and score states: one statement for the contacts with both (a first
+    run, a contact rescored after an interaction), one for each kind of the rest."""
+    both = [cid for cid in derived if cid in states]
+    rows = [[*_derived_values(derived[cid]), encode_state(states[cid]), cid] for cid in both]
+    await update_many(Contact, (*_DERIVED, "score_state"), rows)
+    only = [[*_derived_values(d), cid] for cid, d in derived.items() if cid not in states]
+    await update_many(Contact, _DERIVED, only)
+    rest = [[encode_state(s), cid] for cid, s in states.items() if cid not in derived]
+    await update_many(Contact, ("score_state",), rest)
 
 
 def _derived_values(d: Derived) -> list[Any]:

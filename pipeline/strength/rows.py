@@ -153,7 +153,8 @@ def _finish(
             )
             credit = min(DAY_CAP, math.fsum(groups))
         day_credit.append(credit)
-        at_utc.append(anchors[day].astimezone(dt.UTC))
+        anchor = anchors[day]
+        at_utc.append(anchor if anchor.tzinfo is dt.UTC else anchor.astimezone(dt.UTC))
         outs.append(outbound_only[day])
     raw_due: dt.datetime | None = None
     at_last = s = backoff = 0.0
