@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -136,17 +135,6 @@ def _event(row: Mapping[str, Any]) -> Event:
 async def history(contact_id: int) -> History:
     rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.contact == contact_id).run()
     return History([_event(r) for r in rows], [r["created_at"] for r in rows])
-
-
-async def histories(user_id: int) -> tuple[dict[int, History], int]:
-    """Every contact's history, by contact id, and the number of interactions read."""
-    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.user == user_id).run()
-    events: dict[int, list[Event]] = defaultdict(list)
-    recorded: dict[int, list[dt.datetime]] = defaultdict(list)
-    for r in rows:
-        events[r["contact"]].append(_event(r))
-        recorded[r["contact"]].append(r["created_at"])
-    return {cid: History(events[cid], recorded[cid]) for cid in events}, len(rows)
 
 
 async def insert_follow_up(
