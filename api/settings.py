@@ -25,6 +25,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Uploads up to this size import inside the request (201 and the report); larger ones are
+    # stored under the data folder and imported by a job (202 and the ImportRun to poll).
+    import_inline_max_bytes: int = 2 * 1024 * 1024
     login_attempts_per_window: int = 5  # failed sign-ins per email within the window
     login_window_seconds: int = 300
     imports_per_hour: int = 60  # uploads per user per hour
@@ -56,6 +59,9 @@ class Settings:
             host=env.get("KITH_HOST", "127.0.0.1"),
             port=int(env.get("KITH_PORT", "8000")),
             max_upload_bytes=int(env.get("KITH_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            import_inline_max_bytes=int(
+                env.get("KITH_IMPORT_INLINE_MAX_BYTES", str(2 * 1024 * 1024))
+            ),
             login_attempts_per_window=int(env.get("KITH_LOGIN_ATTEMPTS", "5")),
             login_window_seconds=int(env.get("KITH_LOGIN_WINDOW_SECONDS", "300")),
             imports_per_hour=int(env.get("KITH_IMPORTS_PER_HOUR", "60")),

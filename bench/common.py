@@ -64,6 +64,8 @@ class Config:
     pg: bool = True
     pg_url: str | None = None  # an existing server; otherwise scripts/pg-cluster.sh starts one
     pg_workers: int = 3
+    pg_pools: tuple[int, ...] = (2, 5, 20)  # bench/pool.py sweeps these and the default
+    pool_seconds: float = 15.0
     nightly_users: int = 200
     nightly_cards: int = 500
     seed: int = 0
@@ -95,6 +97,10 @@ class Config:
             pg=os.environ.get("KITH_BENCH_PG", "1") not in {"0", "no", "false"},
             pg_url=os.environ.get("KITH_BENCH_PG_URL") or None,
             pg_workers=_env_int("KITH_BENCH_PG_WORKERS", 3),
+            pg_pools=tuple(
+                int(n) for n in os.environ.get("KITH_BENCH_PG_POOLS", "2,5,20").split(",") if n
+            ),
+            pool_seconds=_env_float("KITH_BENCH_POOL_SECONDS", 15.0),
             nightly_users=_env_int("KITH_BENCH_NIGHTLY_USERS", 200, scale),
             nightly_cards=_env_int("KITH_BENCH_NIGHTLY_CARDS", 500, scale),
             seed=int(os.environ.get("KITH_BENCH_SEED", "0")),
@@ -117,6 +123,7 @@ class Config:
             http_seconds=3.0,
             load_seconds=10.0,
             load_baseline_seconds=3.0,
+            pool_seconds=4.0,
             query_large=1_000,
             import_timeout=60.0,
         )
@@ -138,6 +145,8 @@ class Config:
             query_large=40,
             load_seconds=2.0,
             load_baseline_seconds=0.5,
+            pool_seconds=0.5,
+            pg_pools=(),
             clients=4,
             load_users=2,
             load_contacts=12,

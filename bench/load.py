@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from api.db.tables import Contact, Interaction
 from api.services.strength import refresh_user
-from bench import wrk
+from bench import pool, wrk
 from bench.common import (
     ROOT,
     Config,
@@ -246,13 +246,16 @@ def run_engine(cfg: Config, label: str, url: str, work: Path, workers: int) -> l
     log = server.log_text()
     tally = _ledger(ledger)
     lost = asyncio.run(_lost_writes(url, data_dir, tally))
+    sweep = (
+        pool.sweep(cfg, url, data_dir, work, lua) if slug == "postgresql" and cfg.pg_pools else []
+    )
     print(
         f"  {label}: {mixed.rps:.0f} req/s mixed (p99 {mixed.latency_ms.get(99)} ms), trivial "
         f"app {floor.rps:.0f} req/s (p99 {floor.latency_ms.get(99)} ms); statuses "
         f"{dict(tally.statuses)}",
         flush=True,
     )
-    return _figures(cfg, label, floor, mixed, tally, lost, log)
+    return _figures(cfg, label, floor, mixed, tally, lost, log) + sweep
 
 
 def trivial_floor(cfg: Config, work: Path, workers: int) -> WrkResult:

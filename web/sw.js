@@ -2,7 +2,7 @@
 // VERSION changes with every change under web/ (tests/api/test_web_assets.py checks it against a
 // hash of the shell), so an update installs new caches and the page offers "Reload".
 
-const VERSION = "809a3885";
+const VERSION = "27d4f157";
 const SHELL_CACHE = `kith-shell-${VERSION}`;
 const DATA_CACHE = `kith-data-${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;

@@ -12,7 +12,11 @@ import hashlib
 
 from litestar.stores.base import Store
 
+from api.db import hot
 from api.db.tables import KVSession
+
+# Every signed-in request reads its session: prepared SQL (api/db/hot.py), not a Piccolo query.
+_GET = f"SELECT value, expires_at FROM {KVSession._meta.tablename} WHERE key = ?"
 
 
 def _utcnow() -> dt.datetime:
@@ -45,18 +49,14 @@ class DatabaseStore(Store):
         )
 
     async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
-        row = (
-            await KVSession.select(KVSession.value, KVSession.expires_at)
-            .where(KVSession.key == stored_key(key))
-            .first()
-            .run()
-        )
+        row = await hot.fetch_one(_GET, (stored_key(key),), types=".t")
         if row is None:
             return None
-        if row["expires_at"] is not None and row["expires_at"] <= _utcnow():
+        value, expires_at = row
+        if expires_at is not None and expires_at <= _utcnow():
             await self.delete(key)
             return None
-        if renew_for is not None and row["expires_at"] is not None:
+        if renew_for is not None and expires_at is not None:
             seconds = (
                 renew_for.total_seconds() if isinstance(renew_for, dt.timedelta) else renew_for
             )
@@ -65,7 +65,6 @@ class DatabaseStore(Store):
                 .where(KVSession.key == stored_key(key))
                 .run()
             )
-        value = row["value"]
         return bytes(value) if value is not None else None
 
     async def delete(self, key: str) -> None:

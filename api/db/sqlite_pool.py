@@ -45,6 +45,7 @@ from piccolo.querystring import QueryString
 from api.db import query_count
 
 READERS = 3
+INLINE_BUSY_MS = 100
 
 
 class WriterBusy(sqlite3.OperationalError):
@@ -79,6 +80,7 @@ class _LoopPool:
         self.opened = 0
         self.readers_free = asyncio.Condition()
         self.all: list[aiosqlite.Connection] = []
+        self.inline: sqlite3.Connection | None = None
 
 
 class PooledTransaction(SQLiteTransaction):
@@ -154,8 +156,11 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def _forget_closed_loops(self) -> None:
         for loop in [lp for lp in self._pools if lp.is_closed()]:
-            for conn in self._pools.pop(loop).all:
+            pool = self._pools.pop(loop)
+            for conn in pool.all:
                 conn.stop()  # ends the worker thread; the sqlite3 connection closes with it
+            if pool.inline is not None:
+                pool.inline.close()
 
     async def _writer(self, pool: _LoopPool) -> aiosqlite.Connection:
         if pool.writer is None:
@@ -183,12 +188,49 @@ class PooledSQLiteEngine(SQLiteEngine):
             pool.idle.append(conn)
             pool.readers_free.notify()
 
+    def inline_reader(self) -> sqlite3.Connection:
+        """A connection used on the event loop's own thread, for the short indexed reads of
+        api/db/hot.py (why that is safe in WAL mode is said there). Rows are tuples of the
+        stored values: no type converters (hot.py converts the few columns that need it)."""
+        pool = self._pool()
+        if pool.inline is None:
+            kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "detect_types"}
+            conn = sqlite3.connect(**kwargs)
+            # A WAL reader is refused only in rare moments (another connection recovering or
+            # resetting the WAL): wait briefly here, on the loop's thread, then `read_slowly`.
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={INLINE_BUSY_MS}",
+                "PRAGMA foreign_keys=ON",
+            ):
+                conn.execute(pragma)
+            pool.inline = conn
+        return pool.inline
+
+    async def read_slowly(self, sql: str, args: Any) -> list[Any]:
+        """The statement of a refused inline read, on a connection of its own in a worker
+        thread, waiting as long as any other statement of this engine would (`busy_timeout`)."""
+        kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "detect_types"}
+
+        def run() -> list[Any]:
+            conn = sqlite3.connect(**kwargs)
+            try:
+                conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+                rows: list[Any] = conn.execute(sql, args).fetchall()
+                return rows
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
+
     async def close(self) -> None:
         """Close this loop's connections (the next query opens new ones)."""
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             for conn in pool.all:
                 await conn.close()
+            if pool.inline is not None:
+                pool.inline.close()
         self._forget_closed_loops()
 
     # -- Piccolo's entry points ----------------------------------------------------------------

@@ -185,12 +185,15 @@ class ImportRun(Table):
     source = Varchar(length=300, default="")
     filename = Varchar(length=500, default="")
     format = Varchar(length=32, null=True, default=None)
-    status = Varchar(length=16, default="running")  # running | ok | failed | skipped
+    status = Varchar(length=16, default="running")  # running | ok | failed | skipped | interrupted
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
     counts = Text(default="{}")
     issues = Text(default="[]")
     error = Text(null=True, default=None)
+    # The NightlyRun (one attempt of a user's nightly job) that ran this source: a retry of the
+    # job takes over its unfinished row or reuses its finished one instead of adding a second.
+    nightly_run = Integer(null=True, default=None)
 
 
 class MergeSuggestion(Table):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.params import Parameter
 
 from api.clock import Clock
+from api.schemas import ImportReportOut
 from api.services.users import UserInfo
 from api.settings import Settings
 
@@ -30,3 +31,9 @@ def now(request: Request[Any, Any, Any]) -> dt.datetime:
 def settings(request: Request[Any, Any, Any]) -> Settings:
     value: Settings = request.app.state.settings
     return value
+
+
+def accepted(report: ImportReportOut) -> Response[ImportReportOut]:
+    """202: the work is queued; poll the run at its Location until it is no longer queued or
+    running."""
+    return Response(report, status_code=202, headers={"Location": f"/api/imports/{report.id}"})

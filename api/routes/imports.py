@@ -1,4 +1,7 @@
-"""/api/imports: upload an export (multipart), read the reports; people met in calendars."""
+"""/api/imports: upload an export (multipart), read the reports; people met in calendars.
+
+An upload up to KITH_IMPORT_INLINE_MAX_BYTES imports in the request (201, the report); a larger
+one is a queued job (202, the ImportRun to poll at its Location)."""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.errors import BadRequest, TooManyRequests
-from api.routes.deps import IdPath, current_user, now
+from api.jobs.background import Jobs
+from api.routes.deps import IdPath, accepted, current_user, now, settings
 from api.schemas import ImportReportOut, MetPersonOut
-from api.services import contacts, imports, meetings
+from api.services import background, contacts, imports, meetings
 from pipeline.formats.dispatch import FORMAT_CHOICES
 
 
@@ -34,8 +38,22 @@ async def upload_import(
     if data.format not in FORMAT_CHOICES:
         raise BadRequest(f"format must be one of {', '.join(FORMAT_CHOICES)}")
     raw = await data.file.read()
+    filename = data.file.filename or "upload"
+    config = settings(request)
+    if len(raw) > config.import_inline_max_bytes:
+        # Too large to hold the request for: stored, imported by a job; the client polls.
+        queued = await background.queue_upload(
+            user, raw, filename, data.format, now(request), config
+        )
+        jobs: Jobs = request.app.state.jobs
+        try:
+            await jobs.import_upload(user.id, queued.id, filename, data.format)
+        except Exception:  # the queue is unreachable: leave no run waiting for nothing
+            await background.drop_run(queued.id, config)
+            raise
+        return accepted(await imports.get_report(user.id, queued.id))
     report = await imports.import_file(
-        user, raw, filename=data.file.filename or "upload", now=now(request), fmt=data.format
+        user, raw, filename=filename, now=now(request), fmt=data.format
     )
     return Response(report, status_code=201)
 

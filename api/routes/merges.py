@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.params import JSONBody
 
 from api.errors import NotFound, TooManyRequests
-from api.routes.deps import IdPath, current_user, now, settings
+from api.jobs.background import AlreadyQueued, Jobs
+from api.routes.deps import IdPath, accepted, current_user, now, settings
 from api.schemas import (
     ImportReportOut,
     MergedOut,
@@ -22,7 +23,7 @@ from api.schemas import (
     UndoIn,
     UndoneOut,
 )
-from api.services import contacts, dav_sources, merges, sources
+from api.services import background, contacts, dav_sources, imports, merges, sources
 from api.services.health import nightly_status
 
 
@@ -106,11 +107,19 @@ async def delete_source(source_id: IdPath, request: Request[Any, Any, Any]) -> d
     return {"ok": True}
 
 
-@post("/api/sources/{source_id:int}/run", status_code=200)
-async def run_source(source_id: IdPath, request: Request[Any, Any, Any]) -> ImportReportOut:
-    """At most once a minute per source: each run is a fetch (outbound) and an import."""
+@post("/api/sources/{source_id:int}/run", status_code=202)
+async def run_source(
+    source_id: IdPath, request: Request[Any, Any, Any]
+) -> Response[ImportReportOut]:
+    """A queued job (api/jobs/): 202 with the ImportRun, "queued" or "running", and its Location
+    to poll. A second "run now" while one still waits answers with that one (no turn spent);
+    otherwise at most one run a minute per source: each is a fetch (outbound) and an import."""
     user = current_user(request)
-    roots = settings(request).folder_roots(user.id)
+    at = now(request)
+    jobs: Jobs = request.app.state.jobs
+    waiting = await background.queued_source_run(user.id, source_id, at)
+    if waiting is not None:
+        return accepted(waiting)
     cooldown = request.app.state.source_run_cooldown
     wait = cooldown.start((user.id, source_id))
     if wait:
@@ -118,10 +127,22 @@ async def run_source(source_id: IdPath, request: Request[Any, Any, Any]) -> Impo
             f"this source ran a moment ago; try again in {wait} seconds", retry_after=wait
         )
     try:
-        return await sources.run_source(user, source_id, now(request), roots)
+        report = await background.queue_source_run(user, source_id, at)
     except NotFound:
         cooldown.release((user.id, source_id))  # nothing ran
         raise
+    try:
+        await jobs.run_source(user.id, source_id, report.id)
+    except AlreadyQueued:  # another request queued one between our check and now
+        await background.drop_run(report.id)
+        waiting = await background.queued_source_run(user.id, source_id, at)
+        if waiting is None:  # its job has started meanwhile: report that one's state
+            raise TooManyRequests("this source is running now; try again later") from None
+        return accepted(waiting)
+    except Exception:  # the queue is unreachable: leave no run waiting for nothing
+        await background.drop_run(report.id)
+        raise
+    return accepted(await imports.get_report(user.id, report.id))
 
 
 @get("/api/nightly")

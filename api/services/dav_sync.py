@@ -152,9 +152,23 @@ async def apply_cards(
     return counts, issues
 
 
-async def run_dav_source(user: UserInfo, row: SourceRow, now: dt.datetime) -> ImportReport:
-    """One run of a CardDAV or CalDAV source: an ImportRun either way, and the source's status."""
-    run_id = await import_runs.start_run(user.id, row.id, row.label, row.label, now)
+async def run_dav_source(
+    user: UserInfo,
+    row: SourceRow,
+    now: dt.datetime,
+    run_id: int | None = None,
+    *,
+    nightly_run: int | None = None,
+) -> ImportReport:
+    """One run of a CardDAV or CalDAV source: an ImportRun either way (`run_id`: the queued one
+    a "run now" job takes over, or a dead nightly attempt's; `nightly_run`: the nightly attempt
+    running it), and the source's status."""
+    if run_id is None:
+        run_id = await import_runs.start_run(
+            user.id, row.id, row.label, row.label, now, nightly_run=nightly_run
+        )
+    else:
+        await import_runs.claim_run(run_id, row.label, row.label, now, nightly_run=nightly_run)
     counts: dict[str, int] = {}
     issues: list[IssueOut] = []
     fmt = "vcard" if row.kind == "carddav" else "ics"

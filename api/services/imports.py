@@ -179,15 +179,29 @@ async def import_file(
     full_export: bool = True,
     progress: Progress | None = None,
     fail_after_rows: int | None = None,
+    run_id: int | None = None,
+    nightly_run: int | None = None,
 ) -> ImportReport:
     """Parse, match and persist one file; the report says what changed and every issue.
 
     `fail_after_rows` injects a failure after that many records were written (tests prove the
-    database is left as it was).
+    database is left as it was). `run_id`: the queued ImportRun a background job takes over
+    (api/services/background.py), or the one a dead nightly attempt left unfinished, instead of
+    starting one; `nightly_run`: the nightly attempt running this import (issue 16).
     """
-    run_id = await import_runs.start_run(
-        user.id, import_source_id, filename, PurePath(filename).name, now
-    )
+    if run_id is None:
+        run_id = await import_runs.start_run(
+            user.id,
+            import_source_id,
+            filename,
+            PurePath(filename).name,
+            now,
+            nightly_run=nightly_run,
+        )
+    else:
+        await import_runs.claim_run(
+            run_id, filename, PurePath(filename).name, now, nightly_run=nightly_run
+        )
     try:
         result = await anyio.to_thread.run_sync(
             lambda: parse_export(
@@ -217,19 +231,24 @@ async def import_file(
                 counts = await meetings.apply_calendar(user, result, now)
                 if fail_after_rows is not None:
                     raise RuntimeError("injected failure")
-                return counts
-            counts = await import_records(
-                user,
-                result,
-                filename=filename,
-                now=now,
-                import_source_id=import_source_id,
-                full_export=full_export,
-                progress=progress,
-                photos=photos,
-            )
-            if fail_after_rows is not None and counts["new"] >= fail_after_rows:
-                raise RuntimeError("injected failure after writing rows")
+            else:
+                counts = await import_records(
+                    user,
+                    result,
+                    filename=filename,
+                    now=now,
+                    import_source_id=import_source_id,
+                    full_export=full_export,
+                    progress=progress,
+                    photos=photos,
+                )
+                if fail_after_rows is not None and counts["new"] >= fail_after_rows:
+                    raise RuntimeError("injected failure after writing rows")
+            # The run is finished in the import's own transaction: committed data always has
+            # its finished ImportRun, so a nightly retry after a dead worker never imports it
+            # as a second run (issue 16). A rescoring failure afterwards rewrites it as failed.
+            issues = _issues(filename, sorted(result.issues, key=lambda i: i.line))
+            await _finish(run_id, "ok", result.format, counts, issues, None, now)
             return counts
 
     try:
@@ -256,7 +275,7 @@ async def import_file(
             f"{exc}); scores and reminders are as before the import"
         )
         return await _finish(run_id, "failed", result.format, counts, issues, message, now)
-    return await _finish(run_id, "ok", result.format, counts, issues, None, now)
+    return await import_runs.get_run(run_id)
 
 
 async def until_fresh(attempt: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:

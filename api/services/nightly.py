@@ -13,12 +13,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.db.run_lock import user_run_lock
 from api.errors import NotFound
 from api.services import merges
+from api.services.imports import COUNT_KEYS
 from api.services.sources import list_sources, run_source
 from api.services.strength import refresh_user, tz_of
 from api.services.users import UserInfo, get_user, list_users
 from api.settings import Settings
+from api.store import import_runs
 from api.store import nightly_runs as store
 
 log = logging.getLogger("kith.nightly")
@@ -80,16 +83,15 @@ async def close_interrupted(now: dt.datetime, user_id: int | None = None) -> lis
     return sorted({r.user_id for r in stale})
 
 
-async def close_dead_attempts(user_id: int, now: dt.datetime) -> None:
-    """Called by a queue job holding the user's lock: no other queued run of this user can be
-    alive, so any queued run still "running" lost its worker (SIGKILL, machine gone)."""
-    dead = [r for r in await store.running_nightly(user_id) if r.job_id is not None]
+async def close_dead_attempts(user_id: int, now: dt.datetime, *, exclusive: bool) -> list[int]:
+    """Close the runs of this user whose process died; returns their ids. Called holding the
+    user's run lock: when it is `exclusive` (PostgreSQL) no other run of this user can be alive,
+    so every run still "running" lost its process; otherwise (a queue job on SQLite, tests) only
+    queued runs are: the queue's own per-user lock keeps them one at a time. Their unfinished
+    ImportRuns stay "running" for this run to take over (`_run`)."""
+    dead = [r for r in await store.running_nightly(user_id) if exclusive or r.job_id is not None]
     await store.mark_interrupted([r.id for r in dead], now)
-    if dead:
-        # Its source imports died with it (an HTTP upload of the same user may be running now:
-        # only source runs since the dead run started are closed).
-        since = min(r.started_at for r in dead)
-        await store.close_stale_import_runs(now, now, user_id, since=since, sources_only=True)
+    return [r.id for r in dead]
 
 
 async def nightly_job(
@@ -101,37 +103,79 @@ async def nightly_job(
     job_id: int | None = None,
     attempt: int = 0,
 ) -> Outcome:
-    """One user's nightly run. Without `force` (the periodic tick) it does nothing when the user
-    already ran successfully today, so a job retried after its worker died once the run was
-    recorded imports nothing twice; a retry that finds the import committed but unrecorded
-    imports the same bytes again, which changes nothing (0 new: people match by UID)."""
-    try:
-        user = await get_user(user_id)
-    except NotFound:
-        return Outcome(user_id, "skipped", "the account no longer exists")
-    if job_id is not None:
-        await close_dead_attempts(user_id, now)
-    if not force and await ran_today(user, now):
-        return Outcome(user_id, "skipped")
-    run_id = await store.start_nightly(user_id, now, job_id=job_id, attempt=attempt)
-    outcome = Outcome(user_id, "ok")
-    try:
-        await _run(user, now, settings, outcome)
-    except Exception as exc:  # isolation: the reason goes on this user's run, nowhere else
-        log.exception("nightly run of user %s failed", user_id)
-        outcome.status = "failed"
-        outcome.error = outcome.error or f"{type(exc).__name__}: {exc}"
-    detail = {"sources": outcome.sources, "schedule": outcome.schedule}
-    await store.finish_nightly(run_id, outcome.status, now, detail, outcome.error)
-    return outcome
+    """One user's nightly run, holding the user's run lock (a worker's job, a retry of it and
+    `kith nightly` by hand never interleave). Without `force` (the periodic tick) it does nothing
+    when the user already ran successfully today, and a retry after a failed or dead attempt
+    tonight does not run again the sources that attempt finished: an import's ImportRun is
+    finished in the import's own transaction, so committed data always has its finished row, and
+    the retry reuses it (0 new) or takes over the row the dead attempt left "running"; a source
+    keeps exactly one ImportRun for the night."""
+    async with user_run_lock(user_id) as exclusive:
+        try:
+            user = await get_user(user_id)
+        except NotFound:
+            return Outcome(user_id, "skipped", "the account no longer exists")
+        dead: list[int] = []
+        if job_id is not None or exclusive:
+            dead = await close_dead_attempts(user_id, now, exclusive=exclusive)
+        if not force and await ran_today(user, now):
+            await store.close_import_runs_of(dead, now)
+            return Outcome(user_id, "skipped")
+        earlier: dict[int, tuple[int, str]] = {}
+        if not force:
+            start, end = local_day(user, now)
+            attempts = await store.failed_ids_between(user_id, start, end)
+            earlier = await import_runs.latest_of_attempts(user_id, attempts)
+        run_id = await store.start_nightly(user_id, now, job_id=job_id, attempt=attempt)
+        outcome = Outcome(user_id, "ok")
+        try:
+            await _run(user, now, settings, outcome, run_id, earlier)
+        except Exception as exc:  # isolation: the reason goes on this user's run, nowhere else
+            log.exception("nightly run of user %s failed", user_id)
+            outcome.status = "failed"
+            outcome.error = outcome.error or f"{type(exc).__name__}: {exc}"
+        # What the dead attempts left running and this run did not take over (a forced run, a
+        # source deleted since) is closed, never left "running".
+        await store.close_import_runs_of(dead, now)
+        detail = {"sources": outcome.sources, "schedule": outcome.schedule}
+        await store.finish_nightly(run_id, outcome.status, now, detail, outcome.error)
+        return outcome
 
 
-async def _run(user: UserInfo, now: dt.datetime, settings: Settings | None, out: Outcome) -> None:
+# A source an earlier attempt tonight finished: the retry records it as run, with nothing new.
+DONE = {"ok", "skipped"}
+UNFINISHED = {"running", "interrupted"}
+
+
+async def _run(
+    user: UserInfo,
+    now: dt.datetime,
+    settings: Settings | None,
+    out: Outcome,
+    night: int,
+    earlier: dict[int, tuple[int, str]],
+) -> None:
     """A failing source fails the run loudly but the others still import and the rescoring
-    still happens."""
+    still happens. `earlier`: per source, the row an earlier attempt tonight left."""
     roots = settings.folder_roots(user.id) if settings is not None else None
     for source in await list_sources(user.id):
-        report = await run_source(user, source.id, now, roots)
+        done_id, done_status = earlier.get(source.id, (None, ""))
+        if done_id is not None and done_status in DONE:
+            # Imported (or found unchanged) by an attempt whose worker died afterwards: its
+            # data and its ImportRun are committed together, so nothing is imported again.
+            out.sources.append(
+                {
+                    "source": source.id,
+                    "status": done_status,
+                    "error": None,
+                    "counts": {k: 0 for k in COUNT_KEYS},
+                    "import_run": done_id,
+                    "note": "already imported tonight by an earlier attempt",
+                }
+            )
+            continue
+        take_over = done_id if done_status in UNFINISHED else None
+        report = await run_source(user, source.id, now, roots, run_id=take_over, nightly_run=night)
         if report.status == "failed" and out.error is None:
             out.error = f"source {source.label or source.id}: {report.error}"
         out.sources.append(
@@ -140,6 +184,7 @@ async def _run(user: UserInfo, now: dt.datetime, settings: Settings | None, out:
                 "status": report.status,
                 "error": report.error,
                 "counts": report.counts,
+                "import_run": report.id,
             }
         )
     if out.error is not None:

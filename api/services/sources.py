@@ -164,14 +164,36 @@ async def fetch_url(
 
 
 async def run_source(
-    user: UserInfo, source_id: int, now: dt.datetime, roots: list[Path] | None = None
+    user: UserInfo,
+    source_id: int,
+    now: dt.datetime,
+    roots: list[Path] | None = None,
+    run_id: int | None = None,
+    *,
+    nightly_run: int | None = None,
 ) -> ImportReport:
-    """Import one source now. Errors become a failed ImportRun and the source's last_error."""
+    """Import one source now. Errors become a failed ImportRun and the source's last_error.
+    `run_id`: the queued ImportRun a "run now" job takes over (api/services/background.py), or
+    the one a dead nightly attempt left unfinished; `nightly_run`: the nightly attempt running
+    this source, recorded on its ImportRun (a retry of the job finds it there, issue 16)."""
     row = await store.find_source_row(user.id, source_id)
     if row is None:
         raise NotFound("no such source")
     if dav_sources.dav_kind(row.kind) is not None:
-        return await dav_sync.run_dav_source(user, row, now)
+        return await dav_sync.run_dav_source(user, row, now, run_id, nightly_run=nightly_run)
+    if run_id is not None and nightly_run is not None:
+        # A dead attempt's unfinished run, now this attempt's, whichever way this one ends.
+        await import_runs.claim_run(run_id, row.label, row.label, now, nightly_run=nightly_run)
+
+    async def record(status: str, error: str | None) -> ImportReport:
+        if run_id is None:
+            return await import_runs.record_run(
+                user.id, source_id, row.label, status, error, now, nightly_run=nightly_run
+            )
+        return await import_runs.finish_run(
+            run_id, status=status, fmt=None, counts={}, issues=[], error=error, now=now
+        )
+
     validators: tuple[str | None, str | None] | None = None
     try:
         if row.kind == "folder":
@@ -194,7 +216,7 @@ async def run_source(
             await store.record_source_run(
                 source_id, at=now, status="unchanged", error=None, validators=validators
             )
-            return await import_runs.record_run(user.id, source_id, row.label, "skipped", None, now)
+            return await record("skipped", None)
         report = await import_file(
             user,
             raw,
@@ -203,13 +225,15 @@ async def run_source(
             fmt=row.format,
             import_source_id=source_id,
             full_export=row.full_export,
+            run_id=run_id,
+            nightly_run=nightly_run,
         )
     except (SourceError, OSError) as exc:
         message = str(exc) if isinstance(exc, SourceError) else f"cannot read: {exc}"
         await store.record_source_run(
             source_id, at=now, status="failed", error=message, validators=validators
         )
-        return await import_runs.record_run(user.id, source_id, row.label, "failed", message, now)
+        return await record("failed", message)
     await store.record_source_run(
         source_id,
         at=now,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from api.db import write_transaction
 from api.errors import NotFound
+from api.services.strength_series import series as health_series_of
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -36,7 +37,7 @@ from pipeline.strength.plan import (
     shown_health,
 )
 from pipeline.strength.schedule import SchedulerConfig
-from pipeline.strength.scoring import assess, health_series
+from pipeline.strength.scoring import assess
 
 # Re-exported: the rules moved to pipeline.strength.plan; these names are still imported here.
 __all__ = [
@@ -167,7 +168,7 @@ async def strength_report(user: UserInfo, contact_id: int, now: dt.datetime) -> 
     cadence = cadence_of(state, circles) or cadence_for(90, kin=False)
     events = list((await interaction_store.history(contact_id)).events)
     today = now.astimezone(tz).date()
-    series = health_series(events, today=today, tz=tz, cadence=cadence) if events else [0] * 180
+    series = health_series_of(events, today=today, tz=tz, cadence=cadence) if events else [0] * 180
     assessment = assess(events, now=now, tz=tz, cadence=cadence) if events else None
     if assessment is None:
         return {

@@ -7,6 +7,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from api.db import hot
 from api.db.tables import Circle, Contact
 from api.schemas import CircleOut
 from pipeline.strength.circles import Circle as CircleRule
@@ -77,16 +78,16 @@ async def exists(user_id: int, circle_id: int) -> bool:
     return bool(await Circle.exists().where(where).run())
 
 
+# Read by every contact's strength page: prepared SQL (api/db/hot.py).
+_RULES = f'SELECT id, name, cadence_days, slack, tier, kin FROM {Circle._meta.tablename} WHERE "user" = ?'
+
+
 async def rules(user_id: int) -> dict[int, CircleRule]:
     """What scoring needs of each circle, by id."""
-    rows = await Circle.select().where(Circle.user == user_id).run()
+    rows = await hot.fetch(_RULES, (user_id,))
     return {
-        r["id"]: CircleRule(
-            name=r["name"],
-            cadence_days=int(r["cadence_days"]),
-            slack=float(r["slack"]),
-            tier=int(r["tier"]),
-            kin=bool(r["kin"]),
+        r[0]: CircleRule(
+            name=r[1], cadence_days=int(r[2]), slack=float(r[3]), tier=int(r[4]), kin=bool(r[5])
         )
         for r in rows
     }

@@ -7,33 +7,22 @@ here follow it (`circle_id` and `circle` come from the circle reference; `has_ph
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from piccolo.columns.combination import Where
-from piccolo.columns.operators.comparison import ComparisonOperator
+import msgspec
 
-from api.db import engine_name
-from api.db.tables import Contact, ContactKey, Reminder
-from api.jsonutil import dump, load_list
+from api.db import engine_name, hot
+from api.db.tables import Circle, Contact, ContactKey, Reminder
+from api.jsonutil import dump
 from api.schemas import ContactOut
 from pipeline.feed.render import BirthdayItem
 from pipeline.strength.plan import ContactState, Derived
 
 LIST_FIELDS = frozenset({"emails", "phones", "urls", "groups", "edited_fields"})
-_COMPUTED = frozenset({"has_photo", "reminder_on"})
 DERIVED_FIELDS = tuple(f.name for f in fields(Derived))
 _LIKE_ESCAPE = "!"  # not a backslash: PostgreSQL and SQLite read '!' the same in any string mode
-
-
-class _LikeLiteral(ComparisonOperator):
-    template = "{name} LIKE {value} ESCAPE '!'"
-
-
-class _ILikeLiteral(ComparisonOperator):
-    template = "{name} ILIKE {value} ESCAPE '!'"
 
 
 def like_literal(text: str) -> str:
@@ -43,56 +32,58 @@ def like_literal(text: str) -> str:
     return text
 
 
-def _column(name: str) -> Any:
+# The contacts list and the contact page are read on every visit: prepared SQL (api/db/hot.py),
+# one statement for the page (circle name, photo present and the planned reminder's day joined
+# in; the photo column is only tested for NULL, answered from SQLite's record header).
+def _select_item(name: str) -> str:
     if name == "circle_id":
-        return Contact.circle.as_alias("circle_id")
+        return "c.circle"
     if name == "circle":
-        return Contact.circle.name.as_alias("circle")
-    return Contact._meta.get_column_by_name(name)
+        return "ci.name"
+    if name == "has_photo":
+        return "c.photo IS NOT NULL"
+    if name == "reminder_on":
+        return "r.day"
+    return f'c."{name}"'
 
 
-_COLUMNS = tuple(_column(f) for f in ContactOut.__struct_fields__ if f not in _COMPUTED)
+# A contact has at most one reminder row (unique index on reminder.contact): the join adds none.
+_FROM = (
+    f"FROM {Contact._meta.tablename} c LEFT JOIN {Circle._meta.tablename} ci ON ci.id = c.circle"
+    f" LEFT JOIN {Reminder._meta.tablename} r ON r.contact = c.id AND r.state = 'planned'"
+)
+_SELECT = f"SELECT {', '.join(_select_item(f) for f in ContactOut.__struct_fields__)} {_FROM}"
+_FIELDS = ContactOut.__struct_fields__
+_LIST_AT = tuple(i for i, f in enumerate(_FIELDS) if f in LIST_FIELDS)
+_SCORE_AT = _FIELDS.index("score")
+_KINDS = {
+    **dict.fromkeys(("kin", "archived", "has_photo"), "b"),
+    **dict.fromkeys(("due_on", "not_before", "reminder_on"), "d"),
+    **dict.fromkeys(("last_at", "created_at", "updated_at"), "t"),
+}
+_TYPES = "".join(_KINDS.get(f, ".") for f in _FIELDS)
+_list_of_str = msgspec.json.Decoder(list[Any])
 
 
-def _out(row: Mapping[str, Any], has_photo: bool, reminder_on: dt.date | None) -> ContactOut:
-    values: dict[str, Any] = {
-        name: load_list(row[name]) if name in LIST_FIELDS else row[name]
-        for name in ContactOut.__struct_fields__
-        if name not in _COMPUTED
-    }
-    values["score"] = float(values["score"])
-    return ContactOut(**values, has_photo=has_photo, reminder_on=reminder_on)
+def _decode_list(text: str | None) -> list[Any]:
+    if not text or text == "[]":
+        return []
+    value = _list_of_str.decode(text)
+    return value if isinstance(value, list) else []
 
 
-async def _reminder_days(ids: list[int]) -> dict[int, dt.date]:
-    """The next planned reconnect day of each contact (the published plan)."""
-    if not ids:
-        return {}
-    rows = (
-        await Reminder.select(Reminder.contact, Reminder.day)
-        .where(Reminder.contact.is_in(ids) & (Reminder.state == "planned"))
-        .run()
-    )
-    return {r["contact"]: r["day"] for r in rows}
+def _item(row: Sequence[Any]) -> ContactOut:
+    values = list(row)
+    for i in _LIST_AT:
+        values[i] = _decode_list(values[i])
+    values[_SCORE_AT] = float(values[_SCORE_AT])
+    return ContactOut(*values)
 
 
-async def with_photo(ids: list[int]) -> set[int]:
-    """Which of these contacts have a photo (the photo itself is not read)."""
-    if not ids:
-        return set()
-    rows = (
-        await Contact.select(Contact.id)
-        .where(Contact.id.is_in(ids) & Contact.photo.is_not_null())
-        .run()
-    )
-    return {r["id"] for r in rows}
-
-
-async def _outs(rows: list[dict[str, Any]]) -> list[ContactOut]:
-    ids = [r["id"] for r in rows]
-    photos = await with_photo(ids)
-    days = await _reminder_days(ids)
-    return [_out(r, r["id"] in photos, days.get(r["id"])) for r in rows]
+def _like(column: str) -> str:
+    # SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs ILIKE.
+    op = "ILIKE" if engine_name() == "postgres" else "LIKE"
+    return f"c.{column} {op} ? ESCAPE '{_LIKE_ESCAPE}'"
 
 
 async def search(
@@ -107,43 +98,41 @@ async def search(
     limit: int,
     offset: int,
 ) -> tuple[list[ContactOut], int]:
-    where = (Contact.user == user_id) & (Contact.archived.eq(archived))
+    where = ['c."user" = ?', "c.archived = ?"]
+    args: list[Any] = [user_id, archived]
     if q:
         pattern = f"%{like_literal(q.strip())}%"
-        # SQLite's LIKE is already case-insensitive for ASCII; PostgreSQL needs ILIKE.
-        op = _ILikeLiteral if engine_name() == "postgres" else _LikeLiteral
-        cols = (Contact.full_name, Contact.emails, Contact.organization, Contact.nickname)
-        matches = [Where(column=col, value=pattern, operator=op) for col in cols]
-        where &= matches[0] | matches[1] | matches[2] | matches[3]
+        cols = ("full_name", "emails", "organization", "nickname")
+        where.append("(" + " OR ".join(_like(col) for col in cols) + ")")
+        args += [pattern] * len(cols)
     if circle_id is not None:
-        where &= Contact.circle == circle_id
+        where.append("c.circle = ?")
+        args.append(circle_id)
     if untriaged:
-        where &= Contact.circle.is_null()
+        where.append("c.circle IS NULL")
     if health_max is not None:
-        where &= Contact.health <= health_max
+        where.append("c.health <= ?")
+        args.append(health_max)
     if health_min is not None:
-        where &= Contact.health >= health_min
-    total = int(await Contact.count().where(where).run())
-    rows = await (
-        Contact.select(*_COLUMNS)
-        .where(where)
-        .order_by(Contact.full_name)
-        .order_by(Contact.id)
-        .limit(limit)
-        .offset(offset)
-        .run()
+        where.append("c.health >= ?")
+        args.append(health_min)
+    condition = " AND ".join(where)
+    counted = await hot.fetch_one(
+        f"SELECT count(*) FROM {Contact._meta.tablename} c WHERE {condition}", args
     )
-    return await _outs(rows), total
+    rows = await hot.fetch(
+        f"{_SELECT} WHERE {condition} ORDER BY c.full_name, c.id LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+        _TYPES,
+    )
+    return [_item(r) for r in rows], int(counted[0]) if counted else 0
 
 
 async def get(user_id: int, contact_id: int) -> ContactOut | None:
-    row = (
-        await Contact.select(*_COLUMNS)
-        .where((Contact.id == contact_id) & (Contact.user == user_id))
-        .first()
-        .run()
+    row = await hot.fetch_one(
+        f'{_SELECT} WHERE c.id = ? AND c."user" = ?', (contact_id, user_id), _TYPES
     )
-    return None if row is None else (await _outs([row]))[0]
+    return None if row is None else _item(row)
 
 
 async def photo(user_id: int, contact_id: int) -> bytes | None:
@@ -285,15 +274,27 @@ def _state(row: Mapping[str, Any], *, full: bool = False) -> ContactState:
     )
 
 
+# Read by every contact's strength page: prepared SQL (api/db/hot.py).
+_STATE = (
+    "SELECT id, circle, kin, cadence_override_days, archived, entered_on, created_at"
+    f' FROM {Contact._meta.tablename} WHERE id = ? AND "user" = ?'
+)
+
+
 async def schedule_state(user_id: int, contact_id: int) -> ContactState | None:
     """What scheduling needs of one contact (without its stored derived values)."""
-    row = (
-        await Contact.select(*_STATE_COLUMNS)
-        .where((Contact.id == contact_id) & (Contact.user == user_id))
-        .first()
-        .run()
+    row = await hot.fetch_one(_STATE, (contact_id, user_id), types="..b.bdt")
+    if row is None:
+        return None
+    return ContactState(
+        id=row[0],
+        circle_id=row[1],
+        kin=row[2],
+        cadence_override_days=row[3],
+        archived=row[4],
+        entered_on=row[5],
+        created_at=row[6],
     )
-    return None if row is None else _state(row)
 
 
 async def birthdays(user_id: int) -> list[BirthdayItem]:

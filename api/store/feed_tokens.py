@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.db.tables import Circle, FeedToken, Reminder
+from api.db import hot
+from api.db.tables import Circle, FeedToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +58,19 @@ async def revoke(user_id: int, now: dt.datetime) -> None:
     )
 
 
+# Every poll of a feed reads its token: prepared SQL (api/db/hot.py).
+_BY_HASH = (
+    'SELECT id, "user", salt, token_hash, created_at, last_fetched_at, last_user_agent'
+    f" FROM {FeedToken._meta.tablename} WHERE token_hash = ? AND revoked_at IS NULL"
+)
+
+
 async def by_hash(hashed: str) -> Token | None:
     """The token not revoked with this hash."""
-    row = (
-        await FeedToken.select()
-        .where((FeedToken.token_hash == hashed) & FeedToken.revoked_at.is_null())
-        .first()
-        .run()
-    )
-    return None if row is None else _token(row)
+    row = await hot.fetch_one(_BY_HASH, (hashed,), types="....tt.")
+    if row is None:
+        return None
+    return Token(row[0], int(row[1]), row[2], row[3], row[4], row[5], row[6])
 
 
 async def record_fetch(token_id: int, now: dt.datetime, user_agent: str | None) -> None:
@@ -88,17 +93,18 @@ class Fingerprint:
 
 _FINGERPRINT_SQL = """
 SELECT
-  (SELECT count(*) FROM reminder WHERE "user" = {}) AS reminders,
-  (SELECT max(changed_at) FROM reminder WHERE "user" = {}) AS reminders_changed,
-  (SELECT sum(sequence) FROM reminder WHERE "user" = {}) AS sequences,
-  (SELECT count(*) FROM contact WHERE "user" = {}) AS contacts,
-  (SELECT max(updated_at) FROM contact WHERE "user" = {}) AS contacts_changed,
-  (SELECT sum(health) FROM contact WHERE "user" = {}) AS healths,
-  (SELECT count(*) FROM follow_up WHERE "user" = {}) AS follow_ups,
-  (SELECT max(changed_at) FROM follow_up WHERE "user" = {}) AS follow_ups_changed,
-  (SELECT alarm_hour FROM kith_user WHERE id = {}) AS alarm_hour,
-  (SELECT timezone FROM kith_user WHERE id = {}) AS timezone
+  (SELECT count(*) FROM reminder WHERE "user" = ?) AS reminders,
+  (SELECT max(changed_at) FROM reminder WHERE "user" = ?) AS reminders_changed,
+  (SELECT sum(sequence) FROM reminder WHERE "user" = ?) AS sequences,
+  (SELECT count(*) FROM contact WHERE "user" = ?) AS contacts,
+  (SELECT max(updated_at) FROM contact WHERE "user" = ?) AS contacts_changed,
+  (SELECT sum(health) FROM contact WHERE "user" = ?) AS healths,
+  (SELECT count(*) FROM follow_up WHERE "user" = ?) AS follow_ups,
+  (SELECT max(changed_at) FROM follow_up WHERE "user" = ?) AS follow_ups_changed,
+  (SELECT alarm_hour FROM kith_user WHERE id = ?) AS alarm_hour,
+  (SELECT timezone FROM kith_user WHERE id = ?) AS timezone
 """
+_CIRCLE_NAMES = f'SELECT id, name FROM {Circle._meta.tablename} WHERE "user" = ? ORDER BY id'
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
@@ -106,14 +112,9 @@ async def fingerprint(user_id: int) -> Fingerprint:
     """Cheap aggregates and the circles' names (a 304 answer costs these and the token lookup,
     nothing else). The feed shows each contact's circle name, and renaming a circle changes no
     contact row, so the names are part of the key themselves."""
-    row = (await Reminder.raw(_FINGERPRINT_SQL, *([user_id] * 10)).run())[0]
-    circles = (
-        await Circle.select(Circle.id, Circle.name)
-        .where(Circle.user == user_id)
-        .order_by(Circle.id)
-        .run()
-    )
-    data = (*row.values(), tuple((c["id"], c["name"]) for c in circles))
+    row = (await hot.fetch(_FINGERPRINT_SQL, [user_id] * 10))[0]
+    circles = await hot.fetch(_CIRCLE_NAMES, (user_id,))
+    data = (*row, tuple((c[0], c[1]) for c in circles))
     changed = [_EPOCH]
     for value in (data[1], data[4], data[7]):
         if isinstance(value, str):  # SQLite returns aggregates of timestamps as text

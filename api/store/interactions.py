@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.db.tables import FollowUp, Interaction
+from api.db import hot
+from api.db.tables import Contact, FollowUp, Interaction
 from api.schemas import FollowUpOut, InteractionOut
 from pipeline.feed.render import FollowUpItem
 from pipeline.strength.plan import History
@@ -132,9 +133,20 @@ def _event(row: Mapping[str, Any]) -> Event:
     )
 
 
+# One contact's history is read by its strength page: prepared SQL (api/db/hot.py).
+_HISTORY = (
+    f"SELECT id, kind, at, attendee_count, direction, until, created_at"
+    f" FROM {Interaction._meta.tablename} WHERE contact = ?"
+)
+
+
 async def history(contact_id: int) -> History:
-    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.contact == contact_id).run()
-    return History([_event(r) for r in rows], [r["created_at"] for r in rows])
+    rows = await hot.fetch(_HISTORY, (contact_id,), types="..t..dt")
+    events = [
+        Event(at=r[2], kind=r[1], attendee_count=r[3], direction=r[4], key=f"id:{r[0]}", until=r[5])
+        for r in rows
+    ]
+    return History(events, [r[6] for r in rows])
 
 
 async def insert_follow_up(
@@ -170,26 +182,24 @@ async def complete_follow_up(follow_up_id: int, now: dt.datetime) -> None:
     )
 
 
+# Read by Today on every visit: prepared SQL (api/db/hot.py).
+_FOLLOW_UPS = f"""
+SELECT f.id, f.contact, c.full_name, f.what, f.due_on, f.done
+FROM {FollowUp._meta.tablename} f LEFT JOIN {Contact._meta.tablename} c ON c.id = f.contact
+WHERE f."user" = ? AND {{only}}
+ORDER BY f.due_on
+"""
+_OPEN = _FOLLOW_UPS.format(only="f.done = ?")
+_ONE = _FOLLOW_UPS.format(only="f.id = ?")
+
+
 async def follow_ups(user_id: int, include_id: int | None = None) -> list[FollowUpOut]:
     """The open follow-ups by due day, or (with `include_id`) just that one, open or not."""
-    only = (FollowUp.id == include_id) if include_id is not None else FollowUp.done.eq(False)
-    rows = (
-        await FollowUp.select(
-            FollowUp.id,
-            FollowUp.contact,
-            FollowUp.contact.full_name.as_alias("name"),
-            FollowUp.what,
-            FollowUp.due_on,
-            FollowUp.done,
-        )
-        .where((FollowUp.user == user_id) & only)
-        .order_by(FollowUp.due_on)
-        .run()
-    )
-    return [
-        FollowUpOut(r["id"], r["contact"], r["name"], r["what"], r["due_on"], r["done"])
-        for r in rows
-    ]
+    if include_id is not None:
+        rows = await hot.fetch(_ONE, (user_id, include_id), types="....db")
+    else:
+        rows = await hot.fetch(_OPEN, (user_id, False), types="....db")
+    return [FollowUpOut(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 async def feed_follow_ups(user_id: int) -> list[FollowUpItem]:

@@ -101,6 +101,44 @@ async def nightly_failed_between(user_id: int, start: dt.datetime, end: dt.datet
     )
 
 
+async def failed_ids_between(user_id: int, start: dt.datetime, end: dt.datetime) -> list[int]:
+    """This user's runs that started in [start, end) and failed (interrupted included): the
+    earlier attempts of tonight whose finished sources a retry does not run again."""
+    rows = (
+        await NightlyRun.select(NightlyRun.id)
+        .where(
+            (NightlyRun.user == user_id)
+            & (NightlyRun.status == "failed")
+            & (NightlyRun.started_at >= start)
+            & (NightlyRun.started_at < end)
+        )
+        .run()
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def close_import_runs_of(run_ids: list[int], now: dt.datetime) -> int:
+    """ImportRuns these (dead) nightly attempts left "running" and no retry took over (a source
+    deleted since, a forced run): interrupted, with the reason. Returns how many."""
+    if not run_ids:
+        return 0
+    left = (ImportRun.status == "running") & ImportRun.nightly_run.is_in(run_ids)
+    count = int(await ImportRun.count().where(left).run())
+    if count:
+        await (
+            ImportRun.update(
+                {
+                    ImportRun.status: "interrupted",
+                    ImportRun.finished_at: now,
+                    ImportRun.error: INTERRUPTED,
+                }
+            )
+            .where(left)
+            .run()
+        )
+    return count
+
+
 async def runs_since(since: dt.datetime) -> list[NightlyRow]:
     """Every user's runs that started at or after `since` (the tick reads them in one query)."""
     rows = await NightlyRun.select().where(NightlyRun.started_at >= since).run()

@@ -9,9 +9,9 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from api.db.tables import Reminder
+from api.db import hot
+from api.db.tables import Circle, Contact, Reminder
 from api.schemas import TodayItemOut
-from api.store.contacts import with_photo
 from pipeline.strength.plan import BACKLOG, PLANNED, ReminderWrite, StoredReminder
 
 _STORED = (
@@ -96,44 +96,30 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[i : i + size]
 
 
+# Today is read on every visit of the app's first screen: prepared SQL (api/db/hot.py). The
+# photo column is only tested for NULL, which SQLite answers from the record header without
+# reading the picture.
+_TODAY = f"""
+SELECT r.contact, c.full_name, ci.name, c.health, r.day, c.last_kind, c.last_at,
+       c.photo IS NOT NULL
+FROM {Reminder._meta.tablename} r
+JOIN {Contact._meta.tablename} c ON c.id = r.contact
+LEFT JOIN {Circle._meta.tablename} ci ON ci.id = c.circle
+WHERE r."user" = ? AND r.state = ? AND r.day <= ? AND c.archived = ?
+ORDER BY r.day, c.health
+"""
+_BACKLOG = f'SELECT count(*) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+
+
 async def today_items(user_id: int, until: dt.date) -> list[TodayItemOut]:
     """Planned reminders up to `until` of contacts not archived, by day then health."""
-    rows = (
-        await Reminder.select(
-            Reminder.contact,
-            Reminder.day,
-            Reminder.contact.full_name.as_alias("name"),
-            Reminder.contact.circle.name.as_alias("circle"),  # type: ignore[union-attr]
-            Reminder.contact.health.as_alias("health"),
-            Reminder.contact.last_kind.as_alias("last_kind"),
-            Reminder.contact.last_at.as_alias("last_at"),
-            Reminder.contact.archived.as_alias("archived"),
-        )
-        .where((Reminder.user == user_id) & (Reminder.state == PLANNED) & (Reminder.day <= until))
-        .order_by(Reminder.day)
-        .order_by(Reminder.contact.health)
-        .run()
-    )
-    photos = await with_photo([r["contact"] for r in rows])
-    return [
-        TodayItemOut(
-            contact_id=r["contact"],
-            name=r["name"],
-            circle=r["circle"],
-            health=r["health"],
-            day=r["day"],
-            last_kind=r["last_kind"],
-            last_at=r["last_at"],
-            has_photo=r["contact"] in photos,
-        )
-        for r in rows
-        if not r["archived"]
-    ]
+    rows = await hot.fetch(_TODAY, (user_id, PLANNED, until, False), types="....d.tb")
+    return [TodayItemOut(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
 
 async def backlog_count(user_id: int) -> int:
-    where = (Reminder.user == user_id) & (Reminder.state == BACKLOG)
-    return int(await Reminder.count().where(where).run())
+    row = await hot.fetch_one(_BACKLOG, (user_id, BACKLOG))
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api.db import hot
 from api.db.tables import User
 from api.jsonutil import dump, load_list
 from api.schemas import MeOut
 
 _LISTS = frozenset({"weekday_factors", "own_emails"})
 _COLUMNS = tuple(User._meta.get_column_by_name(f) for f in MeOut.__struct_fields__)
+# Every signed-in request reads its user: prepared SQL (api/db/hot.py), MeOut's field order.
+_GET = f"SELECT {', '.join(MeOut.__struct_fields__)} FROM {User._meta.tablename} WHERE id = ?"
+_FLOATS = MeOut.__struct_fields__.index("weekday_factors")
+_EMAILS = MeOut.__struct_fields__.index("own_emails")
 
 
 def _out(row: Mapping[str, Any]) -> MeOut:
@@ -29,8 +34,13 @@ def _out(row: Mapping[str, Any]) -> MeOut:
 
 
 async def get(user_id: int) -> MeOut | None:
-    row = await User.select(*_COLUMNS).where(User.id == user_id).first().run()
-    return None if row is None else _out(row)
+    row = await hot.fetch_one(_GET, (user_id,))
+    if row is None:
+        return None
+    values = list(row)
+    values[_FLOATS] = [float(x) for x in load_list(values[_FLOATS])]
+    values[_EMAILS] = [str(x) for x in load_list(values[_EMAILS])]
+    return MeOut(*values)
 
 
 async def by_email(address: str) -> MeOut | None:

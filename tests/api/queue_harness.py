@@ -122,7 +122,9 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
-    def start_server(self) -> int:
+    def start_server(self, *, wait: bool = True) -> int:
+        """A `kith serve`; `wait` False returns at once (`wait_for_servers` later), so servers
+        and workers start side by side instead of one after another."""
         port = free_port()
         proc = subprocess.Popen(
             [str(KITH), "serve", "--port", str(port)],
@@ -133,8 +135,13 @@ class Cluster:
         )
         self.procs.append(proc)
         self.ports.append(port)
-        wait_for(lambda: _answers(port), 60, f"kith serve on port {port}")
+        if wait:
+            self.wait_for_servers()
         return port
+
+    def wait_for_servers(self) -> None:
+        for port in self.ports:
+            wait_for(lambda p=port: _answers(p), 120, f"kith serve on port {port}")
 
     async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.url)

@@ -20,6 +20,7 @@ import pytest
 
 from api.db.tables import TABLES, Contact, KVSession, MergeSuggestion, MetPerson
 from api.routes import ROUTES
+from tests.jobs import run_now
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JANE_VCF = DATA / "import" / "iphone-3.0-jane-in-both-exports.vcf"
@@ -308,7 +309,7 @@ async def test_b_cannot_point_a_folder_source_at_the_folder_a_imports_from(
         "/api/sources", json={"kind": "folder", "location": world["source_location"]}
     )
     if r.status_code < 400:
-        await bob.post(f"/api/sources/{r.json()['id']}/run")
+        await run_now(bob, r.json()["id"])
     names = [c["full_name"] for c in (await bob.get("/api/contacts")).json()["items"]]
     assert names == [], f"B imported A's export through a folder source: {names}"
 

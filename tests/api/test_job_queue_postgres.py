@@ -15,9 +15,13 @@ import pytest
 
 from tests.api.queue_harness import Cluster
 
-# The issue asks for 100 users (KITH_TEST_QUEUE_USERS=100: passed, 9.5 minutes on a loaded
-# 2-core machine); the suite runs 30, enough for three workers to contend for every user.
-USERS = int(os.environ.get("KITH_TEST_QUEUE_USERS", "30"))
+# The issue asks for 100 users: KITH_TEST_QUEUE_FULL=1 runs them (this file: 18.5 minutes on the
+# loaded 2-core machine, against 10 minutes at 30); the suite's default is 30, enough for three
+# workers to contend for every user (KITH_TEST_QUEUE_USERS sets any number).
+USERS = int(
+    os.environ.get("KITH_TEST_QUEUE_USERS")
+    or ("100" if os.environ.get("KITH_TEST_QUEUE_FULL") == "1" else "30")
+)
 CARDS = 200
 OK_USERS = "SELECT count(DISTINCT \"user\") FROM nightly_run WHERE status = 'ok'"
 
@@ -39,29 +43,26 @@ def _id(user: int) -> str:
 
 
 async def _every_user_imported_once(cluster: Cluster, users: int) -> None:
-    """Through GET /api/imports and /api/contacts of the two servers, for every user."""
+    """Through GET /api/imports and /api/contacts of the two servers, for every user: exactly
+    one ImportRun for the night, the one that imported the 200 people. A job retried after its
+    worker died takes over the dead attempt's unfinished row or reuses its finished one."""
     for user in range(users):
         contacts, runs = await cluster.imports_of(user)
         assert contacts == CARDS, f"user {user} has {contacts} contacts"
-        imported = [r for r in runs if r["counts"].get("new", 0) > 0]
-        interrupted = [r for r in runs if r["status"] == "interrupted"]
-        if not interrupted:
-            assert len(runs) == 1, f"user {user} has {len(runs)} import runs: {runs}"
-        # A worker killed after the import committed but before its run was finished leaves an
-        # interrupted run; the retry then records "0 new, 200 unchanged", never a second import.
-        assert len(imported) == 1 or interrupted, f"user {user}: {runs}"
-        assert len(imported) <= 1, f"user {user} was imported {len(imported)} times: {runs}"
-        assert all(r["counts"].get("new", 0) in {0, CARDS} for r in runs), runs
+        assert len(runs) == 1, f"user {user} has {len(runs)} import runs: {runs}"
+        assert runs[0]["status"] == "ok", runs
+        assert runs[0]["counts"]["new"] == CARDS, runs
 
 
 async def test_postgres_three_workers_import_every_user_exactly_once_beside_two_servers(
     cluster: Cluster,
 ):
     await cluster.create(USERS, CARDS)
-    cluster.start_server()
-    cluster.start_server()
+    cluster.start_server(wait=False)
+    cluster.start_server(wait=False)
     for _ in range(3):
         cluster.start_worker()
+    cluster.wait_for_servers()
     await cluster.wait_until(OK_USERS, lambda n: n == USERS, 900)
     await _every_user_imported_once(cluster, USERS)
     runs = await cluster.query('SELECT "user", count(*) FROM nightly_run GROUP BY "user"')
@@ -71,19 +72,11 @@ async def test_postgres_three_workers_import_every_user_exactly_once_beside_two_
     assert "kith.nightly_user" not in jobs, "no user's job is left queued, running or failed"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known race, issue 16 open: in 1 of 3 full runs a user whose job was retried after the "
-        "SIGKILL got a second ImportRun ('skipped', 0 new): the data is imported once, the "
-        "history is not yet exactly one run"
-    ),
-)
 async def test_postgres_a_sigkilled_workers_job_is_retried_and_nobody_is_imported_twice(
     cluster: Cluster,
 ):
     await cluster.create(USERS, CARDS)
-    cluster.start_server()
+    cluster.start_server(wait=False)
     victim = cluster.start_worker()
     cluster.start_worker()
     cluster.start_worker()
@@ -109,7 +102,7 @@ async def test_postgres_a_sigkilled_workers_job_is_retried_and_nobody_is_importe
         "SELECT \"user\", error FROM nightly_run WHERE status = 'failed'"
     )
     assert interrupted and all("interrupted" in r[1] for r in interrupted), interrupted
-    cluster.start_server()
+    cluster.start_server()  # and waits for both
     await _every_user_imported_once(cluster, USERS)
 
 
@@ -145,3 +138,40 @@ async def test_postgres_an_unreachable_source_and_bad_data_fail_alone_and_kith_n
     assert all(r[1] for r in reasons), "each failed run says why"
     health = cluster.kith("jobs").stdout
     assert health.startswith("queued "), health
+
+
+async def test_postgres_kith_nightly_by_hand_beside_busy_workers_imports_everyone_once(
+    cluster: Cluster,
+):
+    users = 8
+    await cluster.create(users, CARDS)
+    cluster.start_worker()
+    cluster.start_worker()
+    await cluster.wait_until(
+        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' "
+        "AND task_name = 'kith.nightly_user'",
+        lambda n: n >= 1,
+        120,
+    )
+    # The catch-up command always runs every user; it waits for a worker's run of the same user
+    # (the user's run lock) instead of interleaving with it.
+    done = cluster.kith("nightly")
+    assert len(done.stdout.splitlines()) == users, done.stdout
+    await cluster.wait_until(OK_USERS, lambda n: n == users, 600)
+    await cluster.wait_until(
+        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+        "AND task_name = 'kith.nightly_user'",
+        lambda n: n == 0,
+        300,
+    )
+    contacts = await cluster.query('SELECT "user", count(*) FROM contact GROUP BY "user"')
+    assert sorted(r[1] for r in contacts) == [CARDS] * users, "nobody imported twice"
+    runs = await cluster.query(
+        "SELECT \"user\", status, (counts::json->>'new')::int FROM import_run ORDER BY id"
+    )
+    assert "running" not in {r[1] for r in runs}, runs
+    imported = [r[0] for r in runs if r[2]]
+    assert sorted(imported) == sorted(r[0] for r in contacts), "each user's people came once"
+    assert all(r[2] in {None, 0, CARDS} for r in runs), runs
+    left = await cluster.query("SELECT count(*) FROM nightly_run WHERE status = 'running'")
+    assert left[0][0] == 0, "no nightly run is left running"

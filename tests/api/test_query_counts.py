@@ -24,6 +24,16 @@ from api.store import interactions as interaction_store
 from tests.conftest import make_user, new_client, sign_in
 
 SMALL, LARGE = 10, 5_000
+# The most statements each path may send (session + user are the first two of every signed-in
+# path): the prepared hot reads (api/db/hot.py) join what used to be separate queries.
+MOST = {
+    "auth/me": 2,
+    "today": 5,
+    "contacts?limit=50": 4,
+    "strength": 5,
+    "feed 304": 3,
+    "record interaction": 9,  # session 2, contact+circle, insert, history, reminder, day loads, update, the answer
+}
 FULL_SCAN = re.compile(r"^SCAN \w+$")
 
 
@@ -122,10 +132,7 @@ async def test_hot_paths_run_the_same_few_queries_for_10_and_5000_contacts(app, 
     small, _ = await _counts(app, "small@example.com")
     large, statements = await _counts(app, "large@example.com")
     assert large == small
-    assert max(small.values()) <= 15, small
-    # Session 2, the contact with its circle 1, the insert 1, its history 1, its reminder and
-    # the others' load per day 2, one update of the contact, and the route's contact read 3.
-    assert small["record interaction"] == 11, statements["record interaction"]
+    assert {k: min(v, MOST[k]) for k, v in small.items()} == small, small
     if clean_db.engine == "sqlite":
         every = [sql for sqls in statements.values() for sql in sqls]
         assert _full_scans(clean_db.sqlite_path, every) == []

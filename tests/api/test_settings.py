@@ -25,6 +25,7 @@ NON_DEFAULTS = {
     "KITH_HOST": ("host", "0.0.0.0"),
     "KITH_PORT": ("port", "9000"),
     "KITH_MAX_UPLOAD_BYTES": ("max_upload_bytes", "1024"),
+    "KITH_IMPORT_INLINE_MAX_BYTES": ("import_inline_max_bytes", "4096"),
     "KITH_LOGIN_ATTEMPTS": ("login_attempts_per_window", "9"),
     "KITH_LOGIN_WINDOW_SECONDS": ("login_window_seconds", "60"),
     "KITH_IMPORTS_PER_HOUR": ("imports_per_hour", "7"),

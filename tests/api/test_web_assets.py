@@ -310,3 +310,26 @@ async def test_the_manifest_revalidates_with_its_etag_and_gets_304(web_client):
     again = await web_client.get("/manifest.webmanifest", headers={"if-none-match": etag})
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == etag
+
+
+@pytest.mark.parametrize("path", ["/sw.js", "/manifest.webmanifest"])
+async def test_the_worker_and_manifest_answered_from_memory_carry_what_the_stack_would_add(
+    web_client, path
+):
+    """They skip Litestar's middleware (api/routes/web.py): the security headers, gzip for a
+    client that accepts it, and Litestar's own answer to other methods must all still be there."""
+    plain = await web_client.get(path, headers={"accept-encoding": "identity"})
+    zipped = await web_client.get(path, headers={"accept-encoding": "gzip"})
+    body = (WEB / path.lstrip("/")).read_bytes()
+    assert plain.content == zipped.content == body
+    assert plain.headers["content-length"] == str(len(body))
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["etag"] == plain.headers["etag"]
+    for r in (plain, zipped):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert (await web_client.head(path)).status_code == 405
+    assert (await web_client.post(path)).status_code in (403, 405)

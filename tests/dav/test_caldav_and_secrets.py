@@ -12,6 +12,7 @@ import pytest
 from api import db
 from api.db.tables import Interaction, SyncState
 from tests.dav.servers import PASSWORD, USER, DavServer, fill
+from tests.jobs import run_now
 
 
 def _event(uid: str, start: str, summary: str, *attendees: str) -> str:
@@ -56,24 +57,24 @@ async def test_a_calendar_gives_meetings_and_planned_interactions_and_a_second_s
     )
     assert r.status_code == 201, r.text
     source = r.json()
-    first = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    first = await run_now(alice, source["id"])
     assert first["status"] == "ok", first
     assert first["counts"]["interactions"] == 3
     rows = await Interaction.select(Interaction.kind).where(Interaction.contact == jane).run()
     assert sorted(r["kind"] for r in rows) == ["meeting", "meeting", "planned"]
 
     dav.proxy.reset()
-    second = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    second = await run_now(alice, source["id"])
     assert second["status"] == "ok" and second["counts"]["interactions"] == 0
     assert dav.proxy.counts["REPORT calendar-multiget"] == 0, dav.proxy.counts
     assert len(await Interaction.select().where(Interaction.contact == jane).run()) == 3
 
     clock.advance(days=30)  # the review has happened: read again, it becomes a meeting
-    third = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    third = await run_now(alice, source["id"])
     assert third["status"] == "ok" and third["counts"]["interactions"] == 1, third
     rows = await Interaction.select(Interaction.kind).where(Interaction.contact == jane).run()
     assert sorted(r["kind"] for r in rows) == ["meeting", "meeting", "meeting", "planned"]
-    fourth = (await alice.post(f"/api/sources/{source['id']}/run")).json()
+    fourth = await run_now(alice, source["id"])
     assert fourth["counts"]["interactions"] == 0
 
 
@@ -89,8 +90,8 @@ async def test_the_password_is_in_neither_the_database_file_nor_the_logs(
     )
     assert r.status_code == 201
     assert PASSWORD not in r.text
-    run = await alice.post(f"/api/sources/{r.json()['id']}/run")
-    assert run.json()["status"] == "ok"
+    run = await run_now(alice, r.json()["id"])
+    assert run["status"] == "ok"
     listed = await alice.get("/api/sources")
     assert PASSWORD not in listed.text and listed.json()[0]["password_set"] is True
     basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -119,12 +120,12 @@ async def test_a_changed_secret_key_asks_to_re_enter_the_password(
     old = secrets_box.current_key()
     secrets_box.configure("another-secret-key")
     try:
-        report = (await alice.post(f"/api/sources/{source_id}/run")).json()
+        report = await run_now(alice, source_id)
         assert report["status"] == "failed"
         assert "re-enter the password" in report["error"]
         r = await alice.patch(f"/api/sources/{source_id}", json={"password": PASSWORD})
         assert r.status_code == 200
-        assert (await alice.post(f"/api/sources/{source_id}/run")).json()["status"] == "ok"
+        assert (await run_now(alice, source_id))["status"] == "ok"
     finally:
         secrets_box.configure(old)
 

@@ -9,6 +9,7 @@ from typing import Any
 from tests.api.test_imports import upload
 from tests.dav.conftest import N
 from tests.dav.servers import PASSWORD, USER, DavServer, card, fill
+from tests.jobs import run_now
 
 
 async def _add_source(alice: Any, url: str, password: str = PASSWORD) -> dict[str, Any]:
@@ -21,9 +22,7 @@ async def _add_source(alice: Any, url: str, password: str = PASSWORD) -> dict[st
 
 
 async def _run(alice: Any, source_id: int) -> dict[str, Any]:
-    r = await alice.post(f"/api/sources/{source_id}/run")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return await run_now(alice, source_id)
 
 
 async def _contacts(alice: Any) -> list[dict[str, Any]]:

@@ -130,6 +130,8 @@ def running_server(web_dir: Path | None = None, users: int = 0) -> Iterator[Serv
         "KITH_DATABASE_URL": f"sqlite:///{tmp}/kith.sqlite3",
         "KITH_DATA_DIR": str(tmp),
         "KITH_RUN_SCHEDULER": "0",
+        # The test files import inline; a generated 64 kB+ file is queued (a background job).
+        "KITH_IMPORT_INLINE_MAX_BYTES": str(64 * 1024),
         "KITH_SOURCE_ROOTS": tempfile.gettempdir(),  # the folder-source test drops files in tmp
         "KITH_BASE_URL": base_url,
         "KITH_SECRET_KEY": "e2e-secret-key-not-for-production",

@@ -50,6 +50,27 @@ def test_import_shows_the_report_with_each_issue_and_its_line(session):
     assert session.api.get("/api/contacts", untriaged="true")["total"] == 30
 
 
+def test_a_large_upload_is_imported_in_the_background_and_its_report_shown(session):
+    page = session.page
+    cards = "".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bulk-{n}\r\nFN:Bulk Person {n}\r\n"
+        f"EMAIL:bulk.person.{n}@example.org\r\nNOTE:{'x' * 500}\r\nEND:VCARD\r\n"
+        for n in range(150)
+    ).encode()
+    assert len(cards) > 64 * 1024, "over the harness's KITH_IMPORT_INLINE_MAX_BYTES"
+    session.go("#/import", "import")
+    page.set_input_files(
+        "#import-file", files=[{"name": "bulk.vcf", "mimeType": "text/vcard", "buffer": cards}]
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.locator(".import-result .report")
+    # A background job on a shared machine: a generous wait for the condition, nothing timed.
+    expect(report.locator("[data-count=new] strong")).to_have_text("150", timeout=60_000)
+    expect(page.locator(".import-waiting")).to_have_count(0)
+    runs = session.api.get("/api/imports")
+    assert [(r["filename"], r["status"]) for r in runs][:1] == [("bulk.vcf", "ok")], runs
+
+
 def test_triage_puts_a_person_in_a_circle_with_one_tap(session):
     page = session.page
     first = session.api.post("/api/contacts", {"full_name": "Gwendolina Brown"})

@@ -165,6 +165,23 @@ export function uploadImport(file, format) {
 }
 export const listImports = () => get("/api/imports");
 export const getImport = (id) => get(`/api/imports/${id}`);
+
+const UNFINISHED = new Set(["queued", "running"]);
+/**
+ * A "Run now" or a large upload answers 202 with its import still queued or running: poll it
+ * (`GET /api/imports/{id}`) until it ends, telling `onWait` each state seen on the way.
+ * @param {any} report ImportReport @param {(report: any) => void} [onWait]
+ */
+export async function untilFinished(report, onWait = () => {}) {
+  let delay = 400;
+  while (report && UNFINISHED.has(report.status)) {
+    onWait(report);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 3000);
+    report = await getImport(report.id);
+  }
+  return report;
+}
 export const peopleYouMeet = () => get("/api/people-you-meet");
 export const addPerson = (id) => post(`/api/people-you-meet/${id}/add`);
 export const dismissPerson = (id) => post(`/api/people-you-meet/${id}/dismiss`);

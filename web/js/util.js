@@ -260,3 +260,30 @@ export async function busy(button, work) {
     button.removeAttribute("aria-busy");
   }
 }
+
+/** A labelled form field; `hint` (optional) is a line under the input. */
+export function field(id, label, input, hint) {
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: label }),
+    input,
+    hint ? h("p", { id: `${id}-hint`, class: "hint", text: hint }) : null,
+  );
+}
+
+/** A form's submit handler: disables the button while `action` runs; an error is announced in
+ * `status` and the button comes back, so a failed sign-in or setup can simply be tried again. */
+export function submitting(submit, status, action) {
+  return async (e) => {
+    e.preventDefault();
+    status.replaceChildren();
+    submit.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      status.append(errorBox(err.message));
+      submit.disabled = false;
+    }
+  };
+}

@@ -70,7 +70,15 @@ function uploadForm(result, refresh) {
         submit.textContent = "Importing…";
         result.replaceChildren();
         try {
-          const report = await api.uploadImport(file.files[0], format.value);
+          const queued = await api.uploadImport(file.files[0], format.value);
+          // A large file is imported by a background job: say so until its run ends.
+          const waiting = h("p", { class: "hint import-waiting", role: "status" });
+          const report = await api.untilFinished(queued, (r) => {
+            waiting.textContent = r.status === "queued" ? "Queued: the import starts in a moment…" : "Importing in the background…";
+            submit.textContent = r.status === "queued" ? "Queued…" : "Importing…";
+            if (!waiting.isConnected) result.replaceChildren(waiting);
+          });
+          waiting.remove();
           result.append(reportView(report, true));
           file.value = "";
           refresh().catch(() => {});
@@ -92,12 +100,15 @@ function uploadForm(result, refresh) {
   );
 }
 
+const WAITING = { queued: "Queued", running: "Importing…" };
+
 /**
  * The report of one import: counts, then each issue with its line.
  * @param {any} report ImportReport
  */
 export function reportView(report, fresh = false) {
   const ok = report.status === "ok";
+  const waiting = Object.hasOwn(WAITING, report.status); // a background job not finished yet (history)
   const counts = h("ul", { class: "counts" });
   for (const [key, label] of COUNT_LABELS) {
     const n = report.counts ? report.counts[key] : 0;
@@ -106,8 +117,8 @@ export function reportView(report, fresh = false) {
   }
   const section = h(
     "section",
-    { class: ok ? "card report" : "card report report-failed", "data-import-id": report.id },
-    h(fresh ? "h2" : "h3", { text: ok ? "Imported" : "Import failed" }),
+    { class: ok || waiting ? "card report" : "card report report-failed", "data-import-id": report.id },
+    h(fresh ? "h2" : "h3", { text: ok ? "Imported" : waiting ? WAITING[report.status] : "Import failed" }),
     h("p", { class: "report-file", text: report.filename || "upload" }),
     h("p", { class: "sub", text: [report.format, formatTime(report.finished_at || report.started_at)].filter(Boolean).join(" · ") }),
     report.error ? errorBox(report.error) : null,

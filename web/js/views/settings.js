@@ -179,12 +179,17 @@ function sourceRow(s) {
       run.disabled = true;
       status.textContent = "Running…";
       try {
-        const report = await api.runSource(s.id);
+        // A queued job: show its state until its run ends, then the report.
+        const report = await api.untilFinished(await api.runSource(s.id), (r) => {
+          status.textContent = r.status === "queued" ? "Queued…" : "Running…";
+        });
         const c = report.counts || {};
         status.textContent =
           report.status === "ok"
             ? `Done: ${countsText(c)}, ${(report.issues || []).length} issues.`
-            : `Failed: ${report.error}`;
+            : report.status === "skipped"
+              ? "Done: unchanged since the last run."
+              : `Failed: ${report.error}`;
       } catch (err) {
         status.textContent = err.message;
       } finally {

@@ -1,7 +1,7 @@
 // First run: "Create your account" from the one-time link `kith serve` prints (DESIGN.md section 10).
 
 import * as api from "../api.js";
-import { add, errorBox, h } from "../util.js";
+import { add, errorBox, field, h, submitting } from "../util.js";
 
 /** Where the link comes from, said the same way here and on the sign-in screen. */
 export function whereTheLinkIs() {
@@ -100,42 +100,22 @@ export async function render(root, ctx, code) {
       "form",
       {
         class: "card stack",
-        onsubmit: async (e) => {
-          e.preventDefault();
-          status.replaceChildren();
-          submit.disabled = true;
-          try {
-            const me = await api.setup({
-              code,
-              email: email.value.trim(),
-              password: password.value,
-              timezone: timezone.value,
-              region: region.value.trim().toUpperCase(),
-            });
-            password.value = "";
-            ctx.signedIn(me);
-          } catch (err) {
-            status.append(errorBox(err.message));
-            submit.disabled = false;
-          }
-        },
+        onsubmit: submitting(submit, status, async () => {
+          const me = await api.setup({
+            code,
+            email: email.value.trim(),
+            password: password.value,
+            timezone: timezone.value,
+            region: region.value.trim().toUpperCase(),
+          });
+          password.value = "";
+          ctx.signedIn(me);
+        }),
       },
-      h("div", { class: "field" }, h("label", { for: "setup-email", text: "Email" }), email),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "setup-password", text: "Password" }),
-        password,
-        h("p", { id: "setup-password-hint", class: "hint", text: "10 characters or more." }),
-      ),
-      h("div", { class: "field" }, h("label", { for: "setup-timezone", text: "Time zone" }), timezone),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "setup-region", text: "Country" }),
-        region,
-        h("p", { id: "setup-region-hint", class: "hint", text: "Two letters, e.g. DE: phone numbers without a country code are read in it." }),
-      ),
+      field("setup-email", "Email", email),
+      field("setup-password", "Password", password, "10 characters or more."),
+      field("setup-timezone", "Time zone", timezone),
+      field("setup-region", "Country", region, "Two letters, e.g. DE: phone numbers without a country code are read in it."),
       submit,
       status,
     ),

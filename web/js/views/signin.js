@@ -1,7 +1,7 @@
 // Sign in; while no account exists, where to find the one-time setup link.
 
 import * as api from "../api.js";
-import { add, errorBox, h } from "../util.js";
+import { add, field, h, submitting } from "../util.js";
 import { whereTheLinkIs } from "./setup.js";
 
 /** @param {HTMLElement} root @param {any} ctx */
@@ -30,22 +30,14 @@ export async function render(root, ctx) {
         "form",
         {
           class: "card stack",
-          onsubmit: async (e) => {
-            e.preventDefault();
-            status.replaceChildren();
-            submit.disabled = true;
-            try {
-              const me = await api.login(email.value.trim(), password.value);
-              password.value = "";
-              ctx.signedIn(me);
-            } catch (err) {
-              status.append(errorBox(err.message));
-              submit.disabled = false;
-            }
-          },
+          onsubmit: submitting(submit, status, async () => {
+            const me = await api.login(email.value.trim(), password.value);
+            password.value = "";
+            ctx.signedIn(me);
+          }),
         },
-        h("div", { class: "field" }, h("label", { for: "signin-email", text: "Email" }), email),
-        h("div", { class: "field" }, h("label", { for: "signin-password", text: "Password" }), password),
+        field("signin-email", "Email", email),
+        field("signin-password", "Password", password),
         submit,
         status,
       ),
