@@ -79,6 +79,8 @@ class Contact(Table):
     last_at = Timestamptz(null=True, default=None)
     last_kind = Varchar(length=32, null=True, default=None)
     not_before = Date(null=True, default=None)
+    # What the last full scoring left for the nightly run (pipeline.strength.incremental), JSON:
+    score_state = Text(null=True, default=None)
     entered_on = Date(null=True, default=None)  # when a triaged import may first be scheduled
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

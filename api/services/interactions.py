@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
 from api.schemas import FollowUpOut, InteractionOut
-from api.services.strength import refresh_contact, tz_of
+from api.services.strength import load_contact, refresh_contact, tz_of
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -95,9 +95,10 @@ async def record_interaction(
     """
     validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id):
-        found, circle_id = await contact_store.circle_of(user.id, contact_id)
-        if not found:
+        loaded = await load_contact(user, contact_id)
+        if loaded is None:
             raise NotFound("no such contact")
+        circle_id = loaded[0].circle_id
         if item.key is not None:
             held = await store.by_key(user.id, item.key)
             if held is not None:
@@ -119,15 +120,27 @@ async def record_interaction(
                 "created_at": now,
             },
         )
+        follow_up = None
         if item.follow_up_what and item.follow_up_due:
-            await store.insert_follow_up(
-                user.id, contact_id, interaction_id, item.follow_up_what, item.follow_up_due, now
-            )
+            what, due = item.follow_up_what, item.follow_up_due
+            fid = await store.insert_follow_up(user.id, contact_id, interaction_id, what, due, now)
+            follow_up = FollowUpOut(fid, contact_id, "", what, due, False)
         if circle_id is None and item.kind in WEIGHTS and item.source == "manual":
             await place_in_default_circle(user.id, contact_id, now)
-        await refresh_contact(user, contact_id, now)
-        stored = await store.get(interaction_id)
-        assert stored is not None
+            loaded = None  # its circle changed: refresh_contact reads it again
+        await refresh_contact(user, contact_id, now, loaded=loaded)
+        # What was just written, as the store would read it back (times in UTC).
+        stored = InteractionOut(
+            id=interaction_id,
+            contact_id=contact_id,
+            kind=item.kind,
+            at=item.at.astimezone(dt.UTC),
+            direction=item.direction,
+            note=item.note,
+            source=item.source,
+            attendee_count=item.attendee_count,
+            follow_up=follow_up,
+        )
         return stored, False
 
 

@@ -18,7 +18,8 @@ from api.store import circles as circle_store
 from api.store import contacts as contact_store
 from api.store import interactions as interaction_store
 from api.store import reminders as reminder_store
-from pipeline.strength.circles import cadence_for
+from api.store import scoring as scoring_store
+from pipeline.strength.circles import Circle, cadence_for
 from pipeline.strength.explain import half_life_in_words
 from pipeline.strength.plan import (
     BACKLOG,
@@ -29,6 +30,7 @@ from pipeline.strength.plan import (
     cadence_of,
     cycle_of,
     imported_only,
+    needs_history,
     plan_reminders,
     reminder_uid,
     schedule_item,
@@ -69,38 +71,71 @@ def config_of(user: UserInfo) -> SchedulerConfig:
 
 
 async def _save(user: UserInfo, plan: BookPlan, now: dt.datetime) -> None:
-    await contact_store.save_derived(plan.derived)
+    await scoring_store.save(plan.derived, plan.score_states)
     await reminder_store.save(user.id, plan.reminders, now)
 
 
-async def refresh_contact(user: UserInfo, contact_id: int, now: dt.datetime) -> None:
-    """Rescore one contact and re-place its reminder around everyone else's published days."""
+Loaded = tuple[ContactState, dict[int, Circle]]
+
+
+async def load_contact(user: UserInfo, contact_id: int) -> Loaded | None:
+    """A contact's schedule inputs and circle rule (inside the caller's write transaction)."""
+    return await scoring_store.contact_with_circle(user.id, contact_id)
+
+
+async def refresh_contact(
+    user: UserInfo, contact_id: int, now: dt.datetime, *, loaded: Loaded | None = None
+) -> None:
+    """Rescore one contact and re-place its reminder around everyone else's published days.
+    `loaded` is what `load_contact` read in the same transaction, if the caller has it."""
     tz = tz_of(user)
     today = now.astimezone(tz).date()
+    config = config_of(user)
     async with write_transaction(lock_user=user.id):
-        state = await contact_store.schedule_state(user.id, contact_id)
-        if state is None:
+        got = loaded or await load_contact(user, contact_id)
+        if got is None:
             return
+        state, circles = got
+        histories, _ = await scoring_store.histories(user.id, [contact_id])
+        last = today + dt.timedelta(days=config.horizon_days)
         plan = plan_reminders(
             user.id,
             [state],
-            {contact_id: await interaction_store.history(contact_id)},
-            await circle_store.rules(user.id),
-            await reminder_store.around(user.id, contact_id, today),
-            config=config_of(user),
+            histories,
+            circles,
+            await reminder_store.own(contact_id),
+            config=config,
             now=now,
             tz=tz,
             moving=contact_id,
+            taken=await reminder_store.taken(user.id, contact_id, today, last),
         )
         await _save(user, plan, now)
 
 
+# More than this share of the book changed: one read of all the user's interactions is cheaper
+# than reading them contact by contact.
+_READ_ALL_SHARE = 0.5
+
+
 async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
-    """Nightly: rescore every contact and schedule them all together under the caps."""
+    """Nightly: rescore and schedule every contact together under the caps.
+
+    Only contacts whose interactions, cadence or timezone changed since they were last scored
+    are rescored from their history; the others from their stored score state (S13: their due
+    date stands, their score decays), so a quiet night reads no interaction at all.
+    """
+    tz = tz_of(user)
     async with write_transaction(lock_user=user.id):
         circles = await circle_store.rules(user.id)
-        states = await contact_store.schedule_states(user.id)
-        histories, interactions = await interaction_store.histories(user.id)
+        states = await scoring_store.book_states(user.id)
+        versions = await scoring_store.versions(user.id)
+        stale = needs_history(states, circles, versions, now=now, tz=tz)
+        wanted = [s.id for s in states if s.id in stale and s.id in versions]
+        read_all = len(wanted) > _READ_ALL_SHARE * len(states)
+        histories, interactions = await scoring_store.histories(
+            user.id, None if read_all else wanted
+        )
         reminders = await reminder_store.of_user(user.id)
         plan = plan_reminders(
             user.id,
@@ -110,7 +145,8 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
             reminders,
             config=config_of(user),
             now=now,
-            tz=tz_of(user),
+            tz=tz,
+            versions=versions,
         )
         await _save(user, plan, now)
     return {
@@ -118,6 +154,7 @@ async def refresh_user(user: UserInfo, now: dt.datetime) -> dict[str, int]:
         "placed": len(plan.schedule.placements),
         "backlog": len(plan.schedule.backlog),
         "interactions": interactions,
+        "rescored": len(stale),
     }
 
 

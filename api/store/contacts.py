@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 
 from api.db import engine_name, hot
-from api.db.bulk import update_many
 from api.db.tables import Circle, Contact, ContactKey, Reminder
 from api.jsonutil import dump
 from api.schemas import ContactOut
@@ -296,24 +295,6 @@ async def schedule_state(user_id: int, contact_id: int) -> ContactState | None:
         entered_on=row[5],
         created_at=row[6],
     )
-
-
-async def schedule_states(user_id: int) -> list[ContactState]:
-    """Every contact of the user, with updated_at and the stored derived values."""
-    derived = [Contact._meta.get_column_by_name(f) for f in DERIVED_FIELDS]
-    rows = (
-        await Contact.select(*_STATE_COLUMNS, Contact.updated_at, *derived)
-        .where(Contact.user == user_id)
-        .run()
-    )
-    return [_state(r, full=True) for r in rows]
-
-
-async def save_derived(values: Mapping[int, Derived]) -> None:
-    """New derived values, in one statement (inside write_transaction): nightly runs mostly find
-    nothing new, and 5,000 single-row round trips were most of the job's time."""
-    rows = [[*(getattr(d, f) for f in DERIVED_FIELDS), cid] for cid, d in values.items()]
-    await update_many(Contact, DERIVED_FIELDS, rows)
 
 
 async def birthdays(user_id: int) -> list[BirthdayItem]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -150,30 +149,24 @@ async def history(contact_id: int) -> History:
     return History(events, [r[6] for r in rows])
 
 
-async def histories(user_id: int) -> tuple[dict[int, History], int]:
-    """Every contact's history, by contact id, and the number of interactions read."""
-    rows = await Interaction.select(*_EVENT_COLUMNS).where(Interaction.user == user_id).run()
-    events: dict[int, list[Event]] = defaultdict(list)
-    recorded: dict[int, list[dt.datetime]] = defaultdict(list)
-    for r in rows:
-        events[r["contact"]].append(_event(r))
-        recorded[r["contact"]].append(r["created_at"])
-    return {cid: History(events[cid], recorded[cid]) for cid in events}, len(rows)
-
-
 async def insert_follow_up(
     user_id: int, contact_id: int, interaction_id: int, what: str, due_on: dt.date, now: dt.datetime
-) -> None:
-    await FollowUp.insert(
-        FollowUp(
-            user=user_id,
-            contact=contact_id,
-            interaction=interaction_id,
-            what=what,
-            due_on=due_on,
-            changed_at=now,
+) -> int:
+    got = (
+        await FollowUp.insert(
+            FollowUp(
+                user=user_id,
+                contact=contact_id,
+                interaction=interaction_id,
+                what=what,
+                due_on=due_on,
+                changed_at=now,
+            )
         )
-    ).run()
+        .returning(FollowUp.id)
+        .run()
+    )
+    return int(got[0]["id"])
 
 
 async def follow_up_exists(user_id: int, follow_up_id: int) -> bool:

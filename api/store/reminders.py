@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from api.db import hot
 from api.db.tables import Circle, Contact, Reminder
 from api.schemas import TodayItemOut
@@ -40,20 +42,27 @@ async def of_user(user_id: int) -> list[StoredReminder]:
     return [_stored(r) for r in rows]
 
 
-async def around(user_id: int, contact_id: int, today: dt.date) -> list[StoredReminder]:
-    """The contact's own rows and everyone else's published days from today on."""
-    own = await Reminder.select(*_STORED).where(Reminder.contact == contact_id).run()
-    others = (
-        await Reminder.select(*_STORED)
+async def own(contact_id: int) -> list[StoredReminder]:
+    rows = await Reminder.select(*_STORED).where(Reminder.contact == contact_id).run()
+    return [_stored(r) for r in rows]
+
+
+async def taken(user_id: int, contact_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
+    """How many planned reminders of everyone else each day in [first, last] holds: all that
+    re-placing one contact needs of the others (counted by the database, whatever the book)."""
+    rows = (
+        await Reminder.select(Reminder.day, Count(Reminder.id, alias="n"))
         .where(
             (Reminder.user == user_id)
             & (Reminder.state == PLANNED)
             & (Reminder.contact != contact_id)
-            & (Reminder.day >= today)
+            & (Reminder.day >= first)
+            & (Reminder.day <= last)
         )
+        .group_by(Reminder.day)
         .run()
     )
-    return [_stored(r) for r in others] + [_stored(r) for r in own]
+    return {r["day"]: int(r["n"]) for r in rows}
 
 
 async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) -> None:

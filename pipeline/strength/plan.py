@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pipeline.strength.circles import Cadence, Circle, cadence_for
+from pipeline.strength.incremental import (
+    Carried,
+    ScoreState,
+    basis_of,
+    carried_score,
+    is_current,
+    state_after,
+)
+from pipeline.strength.rows import Row, settles_after, standing_of_rows
 from pipeline.strength.schedule import (
     Plan,
     ScheduleItem,
@@ -21,7 +31,8 @@ from pipeline.strength.schedule import (
     cold_start_due_on,
     schedule,
 )
-from pipeline.strength.scoring import WEIGHTS, Assessment, Event, assess
+from pipeline.strength.scoring import WEIGHTS, Assessment, Event, standing
+from pipeline.strength.standing import Standing
 
 BACKLOG = "backlog"
 PLANNED = "planned"
@@ -57,6 +68,7 @@ class ContactState:
     created_at: dt.datetime
     updated_at: dt.datetime | None = None
     derived: Derived | None = None
+    score_state: ScoreState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,8 @@ class History:
 
     events: Sequence[Event] = ()
     recorded_at: Sequence[dt.datetime] = ()
+    version: str = ""  # the store's fingerprint of these rows (ScoreState.version)
+    rows: Sequence[Row] = ()  # instead of `events`: the same history as plain tuples (bulk reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +112,7 @@ class BookPlan:
     reminders: Sequence[ReminderWrite]
     schedule: Plan
     cycles: Mapping[int, str] = field(default_factory=dict)
+    score_states: Mapping[int, ScoreState] = field(default_factory=dict)  # the changed ones
 
 
 def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
@@ -111,10 +126,14 @@ def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
     return f"reconnect-{digest}@kith"
 
 
-def cycle_of(assessment: Assessment | None) -> str:
+def cycle_of(assessment: Standing | None) -> str:
     if assessment is None or assessment.last_at is None:
         return "first"
     return assessment.last_at.date().isoformat()
+
+
+def _cycle(last_at: dt.datetime | None, tz: dt.tzinfo) -> str:
+    return "first" if last_at is None else last_at.astimezone(tz).date().isoformat()
 
 
 def cadence_of(state: ContactState, circles: Mapping[int, Circle]) -> Cadence | None:
@@ -134,7 +153,7 @@ def cadence_of(state: ContactState, circles: Mapping[int, Circle]) -> Cadence | 
 def schedule_item(
     state: ContactState,
     cadence: Cadence | None,
-    assessment: Assessment | None,
+    assessment: Standing | Carried | None,
     *,
     changed: bool,
     imported_only: bool = False,
@@ -164,15 +183,17 @@ def schedule_item(
     )
 
 
-def shown_health(assessment: Assessment, today: dt.date) -> int:
+def shown_health(assessment: Standing | Assessment, today: dt.date) -> int:
     """DESIGN.md 5: a contact is due exactly when its health is 39 or less. The slack cap can
     make a contact due while S is still above the threshold, so a due contact shows at most 39."""
-    if assessment.due_on is not None and assessment.due_on <= today:
-        return min(assessment.health, 39)
-    return assessment.health
+    return _shown(assessment.health, assessment.due_on, today)
 
 
-def derived_of(assessment: Assessment | None, today: dt.date) -> Derived:
+def _shown(health: int, due_on: dt.date | None, today: dt.date) -> int:
+    return min(health, 39) if due_on is not None and due_on <= today else health
+
+
+def derived_of(assessment: Standing | None, today: dt.date) -> Derived:
     if assessment is None:
         return NO_HISTORY
     return Derived(
@@ -190,13 +211,44 @@ def imported_only(events: Sequence[Event]) -> bool:
     return bool(credited) and all(kind == "connected" for kind in credited)
 
 
+def scoring_cadence(cadence: Cadence | None) -> Cadence:
+    # An untriaged contact is scored against the Friends cadence so health still means something.
+    return cadence or cadence_for(90, kin=False)
+
+
 def assess_contact(
     events: Sequence[Event], cadence: Cadence | None, *, now: dt.datetime, tz: dt.tzinfo
-) -> Assessment | None:
+) -> Standing | None:
     if not events:
         return None
-    # An untriaged contact is scored against the Friends cadence so health still means something.
-    return assess(list(events), now=now, tz=tz, cadence=cadence or cadence_for(90, kin=False))
+    return standing(events, now=now, tz=tz, cadence=scoring_cadence(cadence))
+
+
+def needs_history(
+    contacts: Sequence[ContactState],
+    circles: Mapping[int, Circle],
+    versions: Mapping[int, str],
+    *,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+) -> set[int]:
+    """The contacts a nightly plan must rescore from their interactions: their ScoreState is
+    stale (interactions added or gone, another cadence, slack or zone, an event reached)."""
+    return {s.id for s in contacts if not _current(s, circles, versions, now, tz)}
+
+
+def _current(
+    state: ContactState,
+    circles: Mapping[int, Circle],
+    versions: Mapping[int, str],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+) -> bool:
+    basis = basis_of(scoring_cadence(cadence_of(state, circles)), tz)
+    version = versions.get(state.id, "")
+    return state.derived is not None and is_current(
+        state.score_state, basis=basis, version=version, now=now
+    )
 
 
 def changed_since(
@@ -223,52 +275,99 @@ def plan_reminders(
     now: dt.datetime,
     tz: dt.tzinfo,
     moving: int | None = None,
+    versions: Mapping[int, str] | None = None,
+    taken: Mapping[dt.date, int] | None = None,
 ) -> BookPlan:
     """Score and place `contacts`; `reminders` are the stored rows (of these contacts, and the
     published ones of everyone else).
 
     `moving` None is the nightly plan: everyone is placed together under the caps. `moving` set
     to a contact id re-places that contact only (after an interaction, snooze, circle change):
-    everyone else keeps their published day from today on (a freeze as long as the horizon) and
-    this contact goes into whatever capacity is left.
+    everyone else keeps their published day from today on and this contact goes into whatever
+    capacity is left; `taken` (planned reminders of everyone else per day from today on, else
+    counted from `reminders`) is all the plan needs of them.
+
+    `versions` (the store's fingerprint of each contact's interactions) makes the plan
+    incremental: a contact whose ScoreState is current (see `needs_history`) is rescored from
+    it, and `histories` need only hold the others.
     """
     today = now.astimezone(tz).date()
     planned = [r for r in reminders if r.state == PLANNED]
+    published: dict[int, dt.date] = {}
     if moving is None:
         published = {r.contact_id: r.day for r in planned}
-    else:
-        published = {
-            r.contact_id: r.day for r in planned if r.contact_id != moving and r.day >= today
-        }
-        config = replace(config, freeze_days=config.horizon_days + 1)
+    elif taken is None:
+        others = (r.day for r in planned if r.contact_id != moving and r.day >= today)
+        taken = Counter(others)
     published_at = {r.contact_id: r.changed_at for r in planned}
-    items = [
-        ScheduleItem(contact_id=cid, due_on=day, tier=0, cadence_days=1.0)
-        for cid, day in published.items()
-        if moving is not None
-    ]
+    items: list[ScheduleItem] = []
     derived: dict[int, Derived] = {}
     cycles: dict[int, str] = {}
+    states: dict[int, ScoreState] = {}
     for state in contacts:
-        history = histories.get(state.id, History())
         cadence = cadence_of(state, circles)
-        assessment = assess_contact(history.events, cadence, now=now, tz=tz)
-        new = derived_of(assessment, today)
-        if new != state.derived:
-            derived[state.id] = new
-        cycles[state.id] = cycle_of(assessment)
-        changed = moving is not None or changed_since(
-            published_at.get(state.id), state.updated_at, history.recorded_at
-        )
-        item = schedule_item(
-            state, cadence, assessment, changed=changed, imported_only=imported_only(history.events)
-        )
+        scored = scoring_cadence(cadence)
+        if versions is not None and _current(state, circles, versions, now, tz):
+            item = _carried_item(state, cadence, scored, published_at, now, today, derived)
+            cycles[state.id] = _cycle(state.derived.last_at if state.derived else None, tz)
+        else:
+            history = histories.get(state.id, History())
+            if history.rows:
+                got = standing_of_rows(history.rows, now=now, tz=tz, cadence=scored)
+                assessment, only_imported, settles = got.standing, got.imported_only, got.settles_at
+            else:
+                assessment = assess_contact(history.events, cadence, now=now, tz=tz)
+                only_imported = imported_only(history.events)
+                settles = settles_after(history.events, now)
+            new = derived_of(assessment, today)
+            if new != state.derived:
+                derived[state.id] = new
+            cycles[state.id] = cycle_of(assessment)
+            score_state = state_after(
+                assessment,
+                settles,
+                history.recorded_at,
+                basis=basis_of(scored, tz),
+                version=history.version if versions is None else versions.get(state.id, ""),
+                imported_only=only_imported,
+            )
+            if score_state != state.score_state:
+                states[state.id] = score_state
+            changed = moving is not None or changed_since(
+                published_at.get(state.id), state.updated_at, history.recorded_at
+            )
+            item = schedule_item(
+                state, cadence, assessment, changed=changed, imported_only=only_imported
+            )
         if item is not None:
             items.append(item)
-    plan = schedule(items, today=today, config=config, published=published)
+    plan = schedule(items, today=today, config=config, published=published, taken=taken)
     existing = {r.contact_id: r for r in reminders}
     writes = _reminder_writes(user_id, plan, cycles, existing, now)
-    return BookPlan(derived=derived, reminders=writes, schedule=plan, cycles=cycles)
+    return BookPlan(derived, writes, plan, cycles, states)
+
+
+def _carried_item(
+    state: ContactState,
+    cadence: Cadence | None,
+    scored: Cadence,
+    published_at: Mapping[int, dt.datetime],
+    now: dt.datetime,
+    today: dt.date,
+    derived: dict[int, Derived],
+) -> ScheduleItem | None:
+    """Rescored from its ScoreState and derived columns (S13: only the score decays)."""
+    held, stored = state.derived, state.score_state
+    assert held is not None and stored is not None
+    score, health = carried_score(stored, held.last_at, scored, now)
+    new = replace(held, score=score, health=_shown(health, held.due_on, today))
+    if new != held:
+        derived[state.id] = new
+    ball = stored.ball_at is not None and now > stored.ball_at
+    recorded = [] if stored.recorded_at is None else [stored.recorded_at]
+    changed = changed_since(published_at.get(state.id), state.updated_at, recorded)
+    view = Carried(held.due_on, held.not_before, ball)
+    return schedule_item(state, cadence, view, changed=changed, imported_only=stored.imported_only)
 
 
 def _reminder_writes(

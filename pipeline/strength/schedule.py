@@ -219,13 +219,16 @@ def schedule(
     today: dt.date,
     config: SchedulerConfig | None = None,
     published: Mapping[int, dt.date] | None = None,
+    taken: Mapping[dt.date, int] | None = None,
 ) -> Plan:
     """Place each contact on one day in `[today, today + horizon]` (scoring.md 3.3).
 
     First keep published placements inside the freeze window `[today, today + freeze_days)` for
     contacts unchanged since publication (caps permitting); then, in priority order, put each
     contact on the least-loaded allowed day of its window, spilling later when the window is full.
-    Raises ValueError when a contact id appears twice.
+    `taken` counts reminders of contacts not in `items` that stay where they are (a single
+    contact re-placed after an interaction): they fill each day first, in day order, as far as
+    the caps allow. Raises ValueError when a contact id appears twice.
     """
     cfg = config or SchedulerConfig()
     kept = published or {}
@@ -234,6 +237,12 @@ def schedule(
     last = today + dt.timedelta(days=cfg.horizon_days)
     ordered = sorted(items, key=lambda i: _priority(i, today))
     loads = _Loads(cfg)
+    held = taken or {}
+    for busy in sorted(d for d in held if today <= d <= last):
+        for _ in range(held[busy]):
+            if not loads.fits(busy, False):
+                break
+            loads.add(busy, False)
     placed: dict[int, dt.date] = {}
     frozen: list[int] = []
     for item in ordered:

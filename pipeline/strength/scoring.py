@@ -12,72 +12,70 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from pipeline.strength.circles import Cadence
-from pipeline.strength.explain import Contribution, Explanation, explain
-
-# scoring.md 5.1, in message-equivalents: the ordering follows the evidence, the values are tunable.
-WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {
-        "coffee": 2.0,
-        "meal": 2.0,
-        "meeting": 2.0,
-        "call": 1.5,
-        "video": 1.5,
-        "message": 1.0,
-        "email": 1.0,
-        "intro": 1.5,
-        "favour": 1.5,
-        "event": 0.75,
-        "group-message": 0.5,
-        "connected": 1.0,
-    }
+from pipeline.strength.events import (
+    ABSOLUTE_HALF_LIFE_DAYS,
+    ASYNC_KINDS,
+    BACKOFF_MAX_CADENCES,
+    BALL_IN_COURT_DAYS,
+    BURST_RATIO,
+    DAY_CAP,
+    DIRECTIONS,
+    GROUP_SCALED,
+    KINDS,
+    LIFECYCLE_KINDS,
+    THETA,
+    WEIGHTS,
+    Event,
+    _canonical,
+    _dedup,
+    base_weight,
+    dedup_key,
+    group_factor,
+    ingest,
 )
-# Co-present kinds are scaled by group size: conversations of more than four split (Dunbar).
-GROUP_SCALED = frozenset({"coffee", "meal", "meeting", "event"})
-# Asynchronous kinds are the ones that can go unanswered (non-responder back-off, scoring.md 2.6).
-ASYNC_KINDS = frozenset({"message", "email", "group-message"})
-# No credit; they only move `not_before` (scoring.md 2.8).
-LIFECYCLE_KINDS = frozenset({"snooze", "skip", "done", "planned"})
-KINDS = frozenset(WEIGHTS) | LIFECYCLE_KINDS
-DIRECTIONS = frozenset({"in", "out", "both"})
+from pipeline.strength.explain import Contribution, Explanation, explain
+from pipeline.strength.standing import Standing, decayed
 
-THETA = 0.5  # due threshold: one message sustains exactly one cadence
-BURST_RATIO = 0.5  # n same-kind events in a day count 1, 1.5, 1.75, ... -> 2 times the best one
-DAY_CAP = 3.0  # no single day buys more than log2(6) cadences
-ABSOLUTE_HALF_LIFE_DAYS = 30.0  # circle-independent strength for ranking (Firefox 147's 30 d)
-BACKOFF_MAX_CADENCES = 3
-BALL_IN_COURT_DAYS = 2
+# The names of events.py are re-exported: they were defined here first.
+__all__ = [
+    "ABSOLUTE_HALF_LIFE_DAYS",
+    "ASYNC_KINDS",
+    "BACKOFF_MAX_CADENCES",
+    "BALL_IN_COURT_DAYS",
+    "BURST_RATIO",
+    "DAY_CAP",
+    "DIRECTIONS",
+    "GROUP_SCALED",
+    "KINDS",
+    "LIFECYCLE_KINDS",
+    "THETA",
+    "WEIGHTS",
+    "Assessment",
+    "DayCredit",
+    "Event",
+    "Standing",
+    "assess",
+    "backoff_days",
+    "base_weight",
+    "day_credits",
+    "decayed",
+    "dedup_key",
+    "group_factor",
+    "health",
+    "health_series",
+    "ingest",
+    "not_before",
+    "score",
+    "standing",
+    "strength",
+    "threshold_due_at",
+]
+
 _DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One logged fact about a contact. `at` must be timezone-aware.
-
-    `attendee_count` counts everyone present, the user included. `key` is the source's id when
-    it has one; events sharing a key are one event. `until` is a snooze's end day.
-    """
-
-    at: dt.datetime
-    kind: str
-    attendee_count: int | None = None
-    direction: str | None = None
-    key: str | None = None
-    until: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.at.utcoffset() is None:
-            raise ValueError("event time must be timezone-aware")
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown interaction kind {self.kind!r}")
-        if self.direction is not None and self.direction not in DIRECTIONS:
-            raise ValueError(f"unknown direction {self.direction!r}")
-        if self.attendee_count is not None and self.attendee_count < 1:
-            raise ValueError("attendee_count counts the user, so it is at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,75 +111,54 @@ class Assessment:
     explanation: Explanation
 
 
-def _canonical(e: Event) -> tuple[dt.datetime, str, int, str, int, str]:
-    return (
-        e.at.astimezone(dt.UTC),
-        e.kind,
-        e.attendee_count or 0,
-        e.direction or "",
-        e.until.toordinal() if e.until else 0,
-        e.key or "",
-    )
-
-
-def dedup_key(e: Event) -> str:
-    """The source's key, else kind + time to the second + direction + attendees (scoring.md 2.1)."""
-    if e.key is not None:
-        return "k:" + e.key
-    second = e.at.astimezone(dt.UTC).replace(microsecond=0).isoformat()
-    return f"d:{e.kind}|{second}|{e.direction}|{e.attendee_count}"
-
-
-def ingest(events: Iterable[Event]) -> tuple[Event, ...]:
-    """Collapse duplicates and sort canonically. Among records sharing a key the one whose
-    canonical form sorts first wins, so the result does not depend on input order.
-    """
-    best: dict[str, Event] = {}
-    for e in events:
-        k = dedup_key(e)
-        held = best.get(k)
-        if held is None or _canonical(e) < _canonical(held):
-            best[k] = e
-    return tuple(sorted(best.values(), key=_canonical))
-
-
-def group_factor(attendee_count: int | None) -> float:
-    """`g(n) = clamp(3 / (n - 1), 0.25, 1)`: up to four people count fully, a crowd a quarter."""
-    if attendee_count is None or attendee_count <= 2:
-        return 1.0
-    return min(1.0, max(0.25, 3.0 / (attendee_count - 1)))
-
-
-def base_weight(e: Event) -> float:
-    """`w_kind * g(n)` for co-present kinds, `w_kind` otherwise; 0 for lifecycle events."""
-    w = WEIGHTS.get(e.kind, 0.0)
-    return w * group_factor(e.attendee_count) if e.kind in GROUP_SCALED else w
-
-
 def _credits(events: Sequence[Event], now: dt.datetime, tz: dt.tzinfo) -> tuple[DayCredit, ...]:
-    weights: dict[dt.date, dict[str, list[float]]] = {}
+    # One pass, keeping per (day, kind) only what the formula uses: the best weight and the count.
+    # The nightly run does this for every interaction of a book, so it avoids per-event lists.
+    kinds_of: dict[dt.date, dict[str, list[float]]] = {}
     anchors: dict[dt.date, dt.datetime] = {}
     outbound_only: dict[dt.date, bool] = {}
     for e in events:
-        if e.kind not in WEIGHTS or e.at > now:  # as-of semantics: E(t) = {e : t_e <= t}
+        kind = e.kind
+        w = WEIGHTS.get(kind)
+        if w is None or e.at > now:  # as-of semantics: E(t) = {e : t_e <= t}
             continue
-        day = e.at.astimezone(tz).date()
-        weights.setdefault(day, {}).setdefault(e.kind, []).append(base_weight(e))
-        at = e.at.astimezone(dt.UTC)
-        anchors[day] = max(at, anchors.get(day, at))
-        unanswered = e.kind in ASYNC_KINDS and e.direction == "out"
-        outbound_only[day] = outbound_only.get(day, True) and unanswered
+        at = e.at
+        day = at.astimezone(tz).date()
+        b = w * group_factor(e.attendee_count) if kind in GROUP_SCALED else w
+        unanswered = kind in ASYNC_KINDS and e.direction == "out"
+        by_kind = kinds_of.get(day)
+        if by_kind is None:
+            kinds_of[day] = {kind: [b, 1.0]}
+            anchors[day] = at
+            outbound_only[day] = unanswered
+            continue
+        group = by_kind.get(kind)
+        if group is None:
+            by_kind[kind] = [b, 1.0]
+        else:
+            if b > group[0]:
+                group[0] = b
+            group[1] += 1.0
+        if at > anchors[day]:
+            anchors[day] = at
+        if not unanswered:
+            outbound_only[day] = False
     result = []
-    for day in sorted(weights):
-        by_kind = weights[day]
-        groups = (
-            max(ws) * (1 - BURST_RATIO ** len(ws)) / (1 - BURST_RATIO)
-            for _, ws in sorted(by_kind.items())
-        )
-        credit = min(DAY_CAP, math.fsum(groups))
-        result.append(
-            DayCredit(day, anchors[day], credit, tuple(sorted(by_kind)), outbound_only[day])
-        )
+    for day in sorted(kinds_of):
+        by_kind = kinds_of[day]
+        if len(by_kind) == 1:  # most days: fsum of one term is that term, exactly
+            ((kind, (best, n)),) = by_kind.items()
+            credit = min(DAY_CAP, best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO))
+            kinds: tuple[str, ...] = (kind,)
+        else:
+            groups = (
+                best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
+                for _, (best, n) in sorted(by_kind.items())
+            )
+            credit = min(DAY_CAP, math.fsum(groups))
+            kinds = tuple(sorted(by_kind))
+        anchor = anchors[day].astimezone(dt.UTC)
+        result.append(DayCredit(day, anchor, credit, kinds, outbound_only[day]))
     return tuple(result)
 
 
@@ -260,6 +237,8 @@ def not_before(
     """
     days: list[dt.date] = []
     for e in events:
+        if e.kind not in LIFECYCLE_KINDS:
+            continue
         local = e.at.astimezone(tz).date()
         if e.kind == "planned":
             days.append(local + _DAY)
@@ -276,7 +255,59 @@ def not_before(
 
 def _last_contact(events: Sequence[Event], now: dt.datetime) -> Event | None:
     credited = [e for e in events if e.kind in WEIGHTS and e.at <= now]
-    return max(credited, key=_canonical, default=None)
+    if not credited:
+        return None
+    # The canonical order starts with the instant: only the latest events need comparing.
+    top = max(e.at for e in credited)
+    return max((e for e in credited if e.at == top), key=_canonical)
+
+
+def _standing(
+    log: Sequence[Event],
+    contact_days: Sequence[DayCredit],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    cadence: Cadence,
+) -> Standing:
+    h = cadence.half_life_days
+    if contact_days:
+        last_anchor = contact_days[-1].anchor
+        at_last = strength(contact_days, last_anchor, h)
+        s = decayed(at_last, last_anchor, now, h)
+        cadences = min(cadence.slack, max(0.0, math.log2(at_last / THETA)))
+        raw_due: dt.datetime | None = last_anchor + dt.timedelta(days=h * cadences)
+    else:
+        at_last, s, raw_due = 0.0, 0.0, None
+    backoff = backoff_days(contact_days, cadence)
+    due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
+    last = _last_contact(log, now)
+    ball_at = (
+        last.at.astimezone(dt.UTC) + dt.timedelta(days=BALL_IN_COURT_DAYS)
+        if last is not None and last.kind in ASYNC_KINDS and last.direction == "in"
+        else None
+    )
+    return Standing(
+        score=s,
+        health=health(s),
+        due_at=due_at,
+        due_on=None if due_at is None else due_at.date(),
+        not_before=not_before(log, now=now, tz=tz, cadence=cadence),
+        last_at=None if last is None else last.at.astimezone(tz),
+        last_kind=None if last is None else last.kind,
+        ball_in_court=ball_at is not None and now > ball_at,
+        ball_at=ball_at,
+        backoff_days=backoff,
+        last_score=at_last,
+    )
+
+
+def standing(
+    events: Iterable[Event], *, now: dt.datetime, tz: dt.tzinfo, cadence: Cadence
+) -> Standing:
+    """`assess` without the explanation and the absolute score: what the nightly plan needs.
+    Every reduction below is order-independent, so the log is deduplicated but not sorted."""
+    log = _dedup(events)
+    return _standing(log, _credits(log, now, tz), now, tz, cadence)
 
 
 def assess(
@@ -286,43 +317,31 @@ def assess(
     log = ingest(events)
     contact_days = _credits(log, now, tz)
     h = cadence.half_life_days
+    st = _standing(log, contact_days, now, tz, cadence)
     terms = _terms(contact_days, now, h)
-    s = math.fsum(terms)
-    raw_due = threshold_due_at(contact_days, cadence)
-    backoff = backoff_days(contact_days, cadence)
-    due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
-    due_on = None if due_at is None else due_at.date()
-    last = _last_contact(log, now)
-    ball = (
-        last is not None
-        and last.kind in ASYNC_KINDS
-        and last.direction == "in"
-        and now - last.at > dt.timedelta(days=BALL_IN_COURT_DAYS)
-    )
-    nb = not_before(log, now=now, tz=tz, cadence=cadence)
     contributions = [
         Contribution(c.on, c.kinds, c.credit, term)
         for c, term in zip(contact_days, terms, strict=True)
     ]
     explanation = explain(
         contributions,
-        score=s,
+        score=st.score,
         half_life_days=h,
-        due_on=due_on,
+        due_on=st.due_on,
         today=now.astimezone(tz).date(),
-        not_before=nb,
-        backoff_days=backoff,
+        not_before=st.not_before,
+        backoff_days=st.backoff_days,
     )
     return Assessment(
-        score=s,
-        health=health(s),
-        due_at=due_at,
-        due_on=due_on,
-        not_before=nb,
-        last_at=None if last is None else last.at.astimezone(tz),
-        last_kind=None if last is None else last.kind,
-        ball_in_court=ball,
-        backoff_days=backoff,
+        score=st.score,
+        health=st.health,
+        due_at=st.due_at,
+        due_on=st.due_on,
+        not_before=st.not_before,
+        last_at=st.last_at,
+        last_kind=st.last_kind,
+        ball_in_court=st.ball_in_court,
+        backoff_days=st.backoff_days,
         absolute_score=strength(contact_days, now, ABSOLUTE_HALF_LIFE_DAYS),
         explanation=explanation,
     )

@@ -32,7 +32,7 @@ MOST = {
     "contacts?limit=50": 4,
     "strength": 5,
     "feed 304": 3,
-    "record interaction": 15,
+    "record interaction": 9,  # session 2, contact+circle, insert, history, reminder, day loads, update, the answer
 }
 FULL_SCAN = re.compile(r"^SCAN \w+$")
 
