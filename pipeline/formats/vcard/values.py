@@ -102,11 +102,16 @@ def raw_bytes(params: Params, value: bytes) -> bytes:
     return value
 
 
-def decode_value(raw_params: bytes, value: bytes, fallback: Callable[[bytes], str]) -> str:
-    """The value as text: transfer encoding undone, then the declared CHARSET (2.1) applied."""
+def declares_encoding(raw_params: bytes) -> bool:
+    """True when the parameters may name a transfer ENCODING or a CHARSET (any case)."""
     upper = raw_params.upper()
     # 2.1 also writes the encodings as bare parameters (`;QUOTED-PRINTABLE`, `;BASE64`).
-    if not any(word in upper for word in (b"ENCODING", b"CHARSET", b"QUOTED", b"BASE64")):
+    return b"ENCODING" in upper or b"CHARSET" in upper or b"QUOTED" in upper or b"BASE64" in upper
+
+
+def decode_value(raw_params: bytes, value: bytes, fallback: Callable[[bytes], str]) -> str:
+    """The value as text: transfer encoding undone, then the declared CHARSET (2.1) applied."""
+    if not raw_params or not declares_encoding(raw_params):
         return decode_8bit(value, fallback)
     params = parse_params(raw_params)
     data = raw_bytes(params, value)
