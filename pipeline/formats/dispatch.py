@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.formats.decode import decode_bytes
+from pipeline.formats.decode import decode_head
 from pipeline.models import ContactRecord, ParseResult, UnreadableFile
 from pipeline.normalize import RECORD_CONTROLS, strip_record_controls
 
@@ -29,8 +29,7 @@ _VCAL = re.compile(r"^\s*BEGIN\s*:\s*VCALENDAR", re.IGNORECASE | re.MULTILINE)
 
 def detect_kind(raw: bytes) -> str:
     """'vcard', 'ics' or 'csv' from the content (never from the file name alone)."""
-    text, _ = decode_bytes(raw)
-    head = text[:200_000]
+    head = decode_head(raw, 200_000)
     if _VCAL.search(head):
         return "ics"
     if _VCARD.search(head):
