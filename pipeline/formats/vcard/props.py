@@ -113,7 +113,7 @@ def _redecode(rows: list[Row], fallback: Callable[[bytes], str]) -> None:
     their bytes. Rows of properties no record reads keep their text (nothing reads them).
     """
     for index, (name, params, value) in enumerate(rows):
-        if not params:
+        if not params and value.isascii():
             continue
         key = _KEYS.get(name, "")
         if key == "":
@@ -123,6 +123,8 @@ def _redecode(rows: list[Row], fallback: Callable[[bytes], str]) -> None:
         if key == "PHOTO":
             if not value.isascii():  # `_decode` reads PHOTO as latin-1 (base64 is ASCII)
                 rows[index] = (name, params, value.encode("utf-8").decode("latin-1"))
+            continue
+        if not params:
             continue
         raw_params = params.encode("utf-8")
         if declares_encoding(raw_params):
