@@ -1,6 +1,6 @@
 """The imports section's parse figure alone: parse_export against vobject, a few rounds, median.
 
-    .venv/bin/python -m bench.parse_speed [--cards 50000] [--rounds 3] [--no-vobject]
+    .venv/bin/python -m bench.parse_speed [--cards 50000] [--rounds 3] [--no-vobject] [--out DIR]
 
 The same file (bench/out, cached by size and seed), the same measures (CPU seconds, in this
 process) and the same region as bench/imports.py, without the import processes: for working on
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 
 from bench.common import Config
 from bench.gen import vcard_file
@@ -24,8 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-vobject", action="store_true", help="time Kith's parser only")
+    parser.add_argument("--out", type=Path, help="folder for the generated file (bench/out)")
     args = parser.parse_args(argv)
-    raw = vcard_file(args.cards, args.seed, Config.from_env().out_dir).read_bytes()
+    raw = vcard_file(args.cards, args.seed, args.out or Config.from_env().out_dir).read_bytes()
     rates: list[float] = []
     ratios: list[float] = []
     for round_ in range(1, args.rounds + 1):
