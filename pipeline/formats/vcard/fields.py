@@ -147,7 +147,9 @@ def _contact_points(
     """(emails, phones, urls), each de-duplicated in file order."""
     emails: list[str] = []
     for row in props.get("EMAIL", _NO_ENTRIES):
-        text = _text(row[2], escaped)
+        text = row[2]
+        if escaped and "\\" in text:
+            text = unescape(text, "3.0")
         address = to_email(text)
         if address:
             if address not in emails:
@@ -174,15 +176,26 @@ def _contact_points(
             issues.append(ImportIssue(card.row_line(row), message))
     if "URL" in props:
         urls.extend(_text(value, escaped) for _, _, value in props["URL"])
-    for _, _, value in props.get("X-SOCIALPROFILE", _NO_ENTRIES):
-        if "://" in value:  # a profile URL; bare handles are left alone
-            urls.append(_text(value, escaped))
-    for _, _, value in props.get("IMPP", _NO_ENTRIES):
-        if _URI_SCHEME.match(value.strip()):  # RFC 6350 6.4.3: xmpp:, sip:, aim: ... URIs
-            urls.append(_text(value, escaped))
+    if "X-SOCIALPROFILE" in props:
+        for _, _, value in props["X-SOCIALPROFILE"]:
+            if "://" in value:  # a profile URL; bare handles are left alone
+                urls.append(_text(value, escaped))
+    if "IMPP" in props:
+        for _, _, value in props["IMPP"]:
+            if _URI_SCHEME.match(value.strip()):  # RFC 6350 6.4.3: xmpp:, sip:, aim: ... URIs
+                urls.append(_text(value, escaped))
     if urls:
         urls = unique([url for url in map(clean_text, urls) if url])
     return emails, phones, urls
+
+
+def _note(entries: list[Row], escaped: bool) -> str | None:
+    """Every NOTE, blank ones dropped, one per paragraph; CR LF and CR as LF."""
+    if len(entries) == 1:  # the usual card: no join needed
+        note = _text(entries[0][2], escaped).replace("\r\n", "\n")
+        return clean_text(note.replace("\r", "\n")) if note.strip() else None
+    notes = (_text(value, escaped).replace("\r\n", "\n") for _, _, value in entries)
+    return clean_text("\n".join(n.replace("\r", "\n") for n in notes if n.strip()))
 
 
 def read_card(
@@ -239,8 +252,7 @@ def read_card(
         line=card.line,
     )
     if "NOTE" in props:
-        notes = (_text(value, escaped).replace("\r\n", "\n") for _, _, value in props["NOTE"])
-        record.note = clean_text("\n".join(n.replace("\r", "\n") for n in notes if n.strip()))
+        record.note = _note(props["NOTE"], escaped)
     for row in get("BDAY", _NO_ENTRIES):
         birthday, problem = _birthday(row, reader)
         if problem:
