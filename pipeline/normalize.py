@@ -28,6 +28,10 @@ _NON_SPACE_CONTROLS = "\x00-\x08\x0e-\x1b\x7f"
 _SPACE_CONTROLS = "\x0b\x0c\x1c-\x1f"
 _CONTROLS = re.compile(f"[{_NON_SPACE_CONTROLS}]")
 RECORD_CONTROLS = re.compile(f"[{_NON_SPACE_CONTROLS}{_SPACE_CONTROLS}]")
+# RECORD_CONTROLS as bytes: UTF-8 text holds one of those characters only where its bytes hold
+# the same byte (every byte of a multi-byte sequence is >= 0x80), so a card whose bytes have none
+# and that is decoded as UTF-8 in one piece needs no record check (vcard/parse.py).
+RECORD_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 ICAL_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 

@@ -8,6 +8,7 @@ from charset_normalizer import from_bytes
 
 from pipeline.models import UnreadableFile
 
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -37,6 +38,36 @@ def _mostly_text(text: str) -> bool:
     sample = text[:4000]
     bad = sum(1 for ch in sample if (ch < " " and ch not in "\t\r\n") or ch == "\ufffd")
     return bad <= 0.05 * max(1, len(sample))
+
+
+_CHUNK = 1 << 16
+
+
+def decode_head(raw: bytes, chars: int) -> str:
+    """`decode_bytes(raw)[0][:chars]`, without building the whole text when it is UTF-8.
+
+    The whole file must still be valid UTF-8 for its head to be read as UTF-8: an incremental
+    decoder checks it in 64 KB pieces (cache-sized, about 4x faster than one decode of a large
+    file) and only the first pieces are kept.
+    """
+    if not raw or raw.isspace() or raw.startswith((*_WIDE_BOMS, codecs.BOM_UTF8)):
+        return decode_bytes(raw)[0][:chars]
+    if _looks_utf16(raw) or b"\x00" in raw[:8000]:
+        return decode_bytes(raw)[0][:chars]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    pieces: list[str] = []
+    kept = 0
+    try:
+        for start in range(0, len(raw), _CHUNK):
+            piece = decoder.decode(view[start : start + _CHUNK])
+            if kept < chars:
+                pieces.append(piece)
+                kept += len(piece)
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:
+        return decode_bytes(raw)[0][:chars]
+    return "".join(pieces)[:chars]
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:

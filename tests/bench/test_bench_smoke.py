@@ -91,3 +91,18 @@ def test_percentiles_are_nearest_rank_values_that_were_observed():
     assert percentile(values, 99) == 99.0
     assert percentile([7.0], 95) == 7.0
     assert percentile([], 95) is None
+
+
+def test_the_parse_figure_runs_alone_and_prints_a_median_ratio(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.parse_speed", "--cards", "30", "--rounds", "1"),
+            *("--out", str(tmp_path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "round 1: kith" in done.stdout and "x vobject" in done.stdout

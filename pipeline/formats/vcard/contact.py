@@ -21,6 +21,8 @@ _NANP_TEN = re.compile(r"\(?[2-9]\d\d\)?[ .-]?\d{3}[ .-]?\d{4}")
 _NANP_REGIONS = frozenset(COUNTRY_CODE_TO_REGION_CODE[1])
 _Country = tuple[re.Pattern[str] | None, frozenset[int]] | None
 _COUNTRIES: dict[int, _Country] = {}
+_HEADS: dict[str, tuple[int, _Country]] = {}
+_NANP_REGION: dict[str, bool] = {}
 
 
 def squeeze(text: str) -> str | None:
@@ -69,6 +71,29 @@ def _country(code: int) -> _Country:
     return _COUNTRIES[code]
 
 
+def _calling_code(head: str) -> tuple[int, _Country]:
+    """(length, country) of the calling code that starts `head`, a number's first three digits.
+
+    Country calling codes are prefix-free, 1 to 3 digits (ITU-T E.164); memoised per head
+    (at most 1,110 of them).
+    """
+    found = _HEADS.get(head)
+    if found is None:
+        size = next((n for n in (1, 2, 3) if int(head[:n]) in COUNTRY_CODE_TO_REGION_CODE), 0)
+        found = _HEADS[head] = (size, _country(int(head[:size])) if size else None)
+    return found
+
+
+def _nanp(region: str) -> bool:
+    """The region dials North American numbers without +1 (memoised: regions are few)."""
+    known = _NANP_REGION.get(region)
+    if known is None:
+        known = region.upper() in _NANP_REGIONS
+        if len(_NANP_REGION) < 1000:
+            _NANP_REGION[region] = known
+    return known
+
+
 def _shortcut(text: str, region: str | None) -> str | None:
     """E.164 without a full parse when libphonenumber provably changes no digit, else None.
 
@@ -81,17 +106,15 @@ def _shortcut(text: str, region: str | None) -> str | None:
         digits = text[1:].translate(_SEPARATORS)
         if not digits or digits[0] == "0":
             return None
-        # Country calling codes are prefix-free, 1 to 3 digits (ITU-T E.164).
-        size = next((n for n in (1, 2, 3) if int(digits[:n]) in COUNTRY_CODE_TO_REGION_CODE), 0)
+        size, info = _calling_code(digits[:3])
         national = digits[size:]
-        info = _country(int(digits[:size])) if size else None
         if info is None or not 2 <= len(national) <= 17 or national[0] == "0":
             return None
         prefix, sizes = info
         if len(national) not in sizes or (prefix is not None and prefix.match(national)):
             return None
         return "+" + digits
-    if region is not None and region.upper() in _NANP_REGIONS and _NANP_TEN.fullmatch(text):
+    if region is not None and _nanp(region) and _NANP_TEN.fullmatch(text):
         return "+1" + text.translate(_SEPARATORS)
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pipeline.formats.vcard.birthday import parse_birthday
 from pipeline.formats.vcard.contact import squeeze, to_email, to_phone
@@ -18,6 +19,10 @@ from pipeline.normalize import clean_text, fallback_name, unique
 _STRUCTURAL = frozenset({b"VERSION", b"PRODID", b"REV"})
 _URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _NO_ENTRIES: list[Row] = []
+_MEMO_SIZE = 20_000
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_Name = tuple[str | None, str | None, tuple[str, ...]]  # family, given, N's five components
 
 
 @dataclass(slots=True)
@@ -27,6 +32,18 @@ class Reader:
     region: str | None
     fallback: Callable[[bytes], str]
     phones: dict[str, str | None] = field(default_factory=dict)
+    # Values that repeat across cards (companies, categories, birthdays, names) are read once
+    # per file; each memo is bounded (`_keep`) so that a file of unique values stays small.
+    orgs: dict[tuple[str, bool], str | None] = field(default_factory=dict)
+    names: dict[tuple[str, bool], _Name] = field(default_factory=dict)
+    categories: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
+    birthdays: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+def _keep(memo: dict[_K, _V], key: _K, value: _V) -> _V:
+    if len(memo) < _MEMO_SIZE:
+        memo[key] = value
+    return value
 
 
 def _text(value: str, escaped: bool) -> str:
@@ -83,13 +100,56 @@ def _groups(entries: list[Row] | None, escaped: bool) -> list[str]:
     return unique(groups)
 
 
+def _organization(entries: list[Row], escaped: bool, reader: Reader) -> str | None:
+    """ORG's organization name (its first non-empty component)."""
+    if len(entries) > 1:
+        return _first_part(entries, ";", escaped)
+    key = (entries[0][2], escaped)
+    if key in reader.orgs:  # None is a result too
+        return reader.orgs[key]
+    return _keep(reader.orgs, key, _first_part(entries, ";", escaped))
+
+
+def _name(value: str, escaped: bool, reader: Reader) -> _Name:
+    """(family, given, the five components) of an N value (RFC 6350 6.2.2)."""
+    found = reader.names.get((value, escaped))
+    if found is None:
+        parts = split_escaped(value, ";", "3.0" if escaped else "2.1")
+        if len(parts) < 5:
+            parts += [""] * (5 - len(parts))
+        found = _keep(
+            reader.names, (value, escaped), (squeeze(parts[0]), squeeze(parts[1]), tuple(parts))
+        )
+    return found
+
+
+def _categories(entries: list[Row], escaped: bool, reader: Reader) -> list[str]:
+    if len(entries) > 1:
+        return _groups(entries, escaped)
+    key = (entries[0][2], escaped)
+    found = reader.categories.get(key)
+    if found is None:
+        found = _keep(reader.categories, key, tuple(_groups(entries, escaped)))
+    return list(found)  # each record gets a list of its own
+
+
+def _birthday(row: Row, reader: Reader) -> tuple[str | None, str | None]:
+    key = (row[2], row[1])  # the parameters matter (X-APPLE-OMIT-YEAR, VALUE=text)
+    found = reader.birthdays.get(key)
+    if found is None:
+        found = _keep(reader.birthdays, key, parse_birthday(row[2], row[1]))
+    return found
+
+
 def _contact_points(
     card: RawCard, props: Props, reader: Reader, escaped: bool, issues: list[ImportIssue]
 ) -> tuple[list[str], list[str], list[str]]:
     """(emails, phones, urls), each de-duplicated in file order."""
     emails: list[str] = []
     for row in props.get("EMAIL", _NO_ENTRIES):
-        text = _text(row[2], escaped)
+        text = row[2]
+        if escaped and "\\" in text:
+            text = unescape(text, "3.0")
         address = to_email(text)
         if address:
             if address not in emails:
@@ -116,15 +176,26 @@ def _contact_points(
             issues.append(ImportIssue(card.row_line(row), message))
     if "URL" in props:
         urls.extend(_text(value, escaped) for _, _, value in props["URL"])
-    for _, _, value in props.get("X-SOCIALPROFILE", _NO_ENTRIES):
-        if "://" in value:  # a profile URL; bare handles are left alone
-            urls.append(_text(value, escaped))
-    for _, _, value in props.get("IMPP", _NO_ENTRIES):
-        if _URI_SCHEME.match(value.strip()):  # RFC 6350 6.4.3: xmpp:, sip:, aim: ... URIs
-            urls.append(_text(value, escaped))
+    if "X-SOCIALPROFILE" in props:
+        for _, _, value in props["X-SOCIALPROFILE"]:
+            if "://" in value:  # a profile URL; bare handles are left alone
+                urls.append(_text(value, escaped))
+    if "IMPP" in props:
+        for _, _, value in props["IMPP"]:
+            if _URI_SCHEME.match(value.strip()):  # RFC 6350 6.4.3: xmpp:, sip:, aim: ... URIs
+                urls.append(_text(value, escaped))
     if urls:
         urls = unique([url for url in map(clean_text, urls) if url])
     return emails, phones, urls
+
+
+def _note(entries: list[Row], escaped: bool) -> str | None:
+    """Every NOTE, blank ones dropped, one per paragraph; CR LF and CR as LF."""
+    if len(entries) == 1:  # the usual card: no join needed
+        note = _text(entries[0][2], escaped).replace("\r\n", "\n")
+        return clean_text(note.replace("\r", "\n")) if note.strip() else None
+    notes = (_text(value, escaped).replace("\r\n", "\n") for _, _, value in entries)
+    return clean_text("\n".join(n.replace("\r", "\n") for n in notes if n.strip()))
 
 
 def read_card(
@@ -147,18 +218,14 @@ def read_card(
     full_name = _first(get("FN"), escaped)
     given = family = None
     if "N" in props:
-        value = props["N"][0][2]
-        parts = split_escaped(value, ";", "3.0" if escaped else "2.1")
-        if len(parts) < 5:
-            parts += [""] * (5 - len(parts))
-        family, given = squeeze(parts[0]), squeeze(parts[1])
+        family, given, parts = _name(props["N"][0][2], escaped, reader)
         if not full_name:
             # No FN (2.1 allows it, some exports leave it empty): N in display order.
             full_name = squeeze(" ".join((parts[3], parts[1], parts[2], parts[0], parts[4])))
     nickname = None
     if "NICKNAME" in props or "X-ANDROID-CUSTOM" in props:
         nickname = _nickname(props, escaped)
-    organization = _first_part(get("ORG"), ";", escaped) if "ORG" in props else None
+    organization = _organization(props["ORG"], escaped, reader) if "ORG" in props else None
     emails, phones, urls = _contact_points(card, props, reader, escaped, issues)
     record = ContactRecord(
         source_uid=_first(get("UID"), escaped),
@@ -179,16 +246,15 @@ def read_card(
         phones=phones,
         organization=organization,
         title=_first(get("TITLE"), escaped) if "TITLE" in props else None,
-        groups=_groups(get("CATEGORIES"), escaped) if "CATEGORIES" in props else [],
+        groups=_categories(props["CATEGORIES"], escaped, reader) if "CATEGORIES" in props else [],
         urls=urls,
         nickname=nickname,
         line=card.line,
     )
     if "NOTE" in props:
-        notes = (_text(value, escaped).replace("\r\n", "\n") for _, _, value in props["NOTE"])
-        record.note = clean_text("\n".join(n.replace("\r", "\n") for n in notes if n.strip()))
+        record.note = _note(props["NOTE"], escaped)
     for row in get("BDAY", _NO_ENTRIES):
-        birthday, problem = parse_birthday(row[2], row[1])
+        birthday, problem = _birthday(row, reader)
         if problem:
             issues.append(ImportIssue(card.row_line(row), problem))
         if birthday:

@@ -32,6 +32,7 @@ class RawCard:
     text: bytes | None = None  # fast path: `body` unfolded, one property per line
     rows: list[tuple[str, str, str]] | None = None  # decoded (name, parameters, value) per line
     plain: bool = False  # fast path: no ENCODING, CHARSET, QUOTED-PRINTABLE or BASE64 in it
+    clean: bool = False  # decoded as UTF-8 in one piece, no RECORD_CONTROL_BYTES (props.collect)
     implicit: bool = False  # recovered from property lines that had no BEGIN:VCARD
 
     def row_line(self, row: tuple[str, str, str]) -> int:

@@ -35,7 +35,10 @@ def _legacy_decoder(data: bytes) -> Callable[[bytes], str]:
 
 
 def _read_all(
-    cards: Iterable[RawCard], reader: Reader, issues: list[ImportIssue]
+    cards: Iterable[RawCard],
+    reader: Reader,
+    issues: list[ImportIssue],
+    unclean: list[ContactRecord],
 ) -> tuple[list[ContactRecord], Counter[str]]:
     contacts: list[ContactRecord] = []
     versions: Counter[str] = Counter()
@@ -49,26 +52,37 @@ def _read_all(
             versions[version] += 1
         if record is not None:
             contacts.append(record)
+            if not card.clean:
+                unclean.append(record)
     return contacts, versions
 
 
 def parse_vcards(raw: bytes, *, region: str | None) -> ParseResult:
     """Every card of a vCard export. Raises UnreadableFile only when the file holds no vCard."""
+    return read_vcards(raw, region=region)[0]
+
+
+def read_vcards(raw: bytes, *, region: str | None) -> tuple[ParseResult, list[ContactRecord]]:
+    """parse_vcards, plus the records that may hold control characters (pipeline/normalize.py):
+    those of cards not decoded as UTF-8 in one piece from bytes free of them (`RawCard.clean`).
+    """
     if not raw.strip():
         raise UnreadableFile("the file is empty")
     data = prepare(raw)
     reader = Reader(region=region, fallback=_legacy_decoder(data))
     issues: list[ImportIssue] = []
+    unclean: list[ContactRecord] = []
     try:
-        contacts, versions = _read_all(iter_regular(data, issues), reader, issues)
+        contacts, versions = _read_all(iter_regular(data, issues), reader, issues, unclean)
     except IrregularLayout:
         cards, issues = split_cards_by_line(data)
         if not cards:
             raise UnreadableFile(
                 "no vCard in the file (no BEGIN:VCARD ... END:VCARD block)"
             ) from None
-        contacts, versions = _read_all(cards, reader, issues)
+        unclean.clear()  # the cards are read again from the start
+        contacts, versions = _read_all(cards, reader, issues, unclean)
     issues.sort(key=lambda issue: issue.line)
     # most_common keeps first-seen order on ties, so a tie goes to the first card's version.
     version = versions.most_common(1)[0][0] if versions else "3.0"
-    return ParseResult(format=f"vcard-{version}", contacts=contacts, issues=issues)
+    return ParseResult(format=f"vcard-{version}", contacts=contacts, issues=issues), unclean

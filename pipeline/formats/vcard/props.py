@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 
 from pipeline.formats.vcard.lexer import RawCard, relex
-from pipeline.formats.vcard.values import decode_value, split_property
+from pipeline.formats.vcard.values import declares_encoding, decode_value, split_property
 from pipeline.models import ImportIssue
+from pipeline.normalize import RECORD_CONTROL_BYTES
 
 # (name as written, raw parameters, value as text); PHOTO keeps its base64 text.
 Row = tuple[str, str, str]
@@ -27,7 +28,9 @@ _BY_NAME = {name: name for name in _WANTED}
 _KEYS: dict[str, str | None] = dict(_BY_NAME)
 
 # group.NAME;params:value, one match per line (quoted parameter values may hold `:` and `;`).
-_LINE = r'^([A-Za-z0-9_./-]+)(?:;([^:"\n]*(?:"[^"\n]*"[^:"\n]*)*))?:(.*)\n'
+# Possessive (`*+`) and an empty branch instead of `(...)?`: the same matches (each class stops
+# at the character that must follow it), without backtracking state, ~8% faster per line.
+_LINE = r'^([A-Za-z0-9_./-]++)(?:;([^:"\n]*+(?:"[^"\n]*+"[^:"\n]*+)*+)|):(.*+)\n'
 _LINES_STR = re.compile(_LINE, re.MULTILINE)
 _LINES_BYTES = re.compile(_LINE.encode(), re.MULTILINE)
 
@@ -52,16 +55,20 @@ def collect(card: RawCard, fallback: Callable[[bytes], str], issues: list[Import
     text = card.text
     if text is not None:  # no blank lines: vcard_split sends those cards to the line machine
         lines = text.count(b"\n")
-        if card.plain:  # no ENCODING or CHARSET in the card (vcard_split)
-            try:
-                whole = text.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-            else:
-                rows = _LINES_STR.findall(whole)
-                if len(rows) == lines:  # every line is a plain property
-                    card.rows = rows
-                    return _table(rows)
+        try:
+            whole = text.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            rows = _LINES_STR.findall(whole)
+            if len(rows) == lines:  # every line is a plain property
+                if card.plain:  # no ENCODING or CHARSET in the card (vcard_split)
+                    # Nothing read from this text can hold a control character a record may not.
+                    card.clean = len(text.translate(None, RECORD_CONTROL_BYTES)) == len(text)
+                else:
+                    _redecode(rows, fallback)
+                card.rows = rows
+                return _table(rows)
         found = _LINES_BYTES.findall(text)
         if len(found) == lines:
             card.rows = _decode(found, fallback)
@@ -95,6 +102,33 @@ def _decode(found: list[tuple[bytes, bytes, bytes]], fallback: Callable[[bytes],
         else:
             rows.append((name, params, decode_value(raw_params, value, fallback)))
     return rows
+
+
+def _redecode(rows: list[Row], fallback: Callable[[bytes], str]) -> None:
+    """Make the rows of a card decoded as UTF-8 in one piece what `_decode` gives, for a card
+    that declares an ENCODING or CHARSET somewhere (most often only on its PHOTO).
+
+    A valid UTF-8 text's pieces encode back to exactly their bytes, so a value whose parameters
+    declare nothing is already decoded as `decode_8bit` would; the others are decoded again from
+    their bytes. Rows of properties no record reads keep their text (nothing reads them).
+    """
+    for index, (name, params, value) in enumerate(rows):
+        if not params and value.isascii():
+            continue
+        key = _KEYS.get(name, "")
+        if key == "":
+            key = _key(name)
+        if key is None:
+            continue
+        if key == "PHOTO":
+            if not value.isascii():  # `_decode` reads PHOTO as latin-1 (base64 is ASCII)
+                rows[index] = (name, params, value.encode("utf-8").decode("latin-1"))
+            continue
+        if not params:
+            continue
+        raw_params = params.encode("utf-8")
+        if declares_encoding(raw_params):
+            rows[index] = (name, params, decode_value(raw_params, value.encode("utf-8"), fallback))
 
 
 def _table(rows: list[Row]) -> Props:

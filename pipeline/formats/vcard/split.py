@@ -32,13 +32,19 @@ def _lex_body(card: RawCard, body: bytes, upper: bytes, start: int, encoded: lis
     text = body.replace(b"\n ", b"")  # the same object when nothing is folded
     if b"\t" in text:
         text = text.replace(b"\n\t", b"")
-    if not encoded:
-        card.plain = True
-    elif text is body:  # no fold can split a keyword: search the file's upper-cased copy
-        card.plain = all(upper.find(word, start, end) < 0 for word in encoded)
-    else:
+    plain = True
+    if text is body:  # no fold can split a keyword: search the file's upper-cased copy
+        for word in encoded:
+            if upper.find(word, start, end) >= 0:
+                plain = False
+                break
+    elif encoded:
         folded = text.upper()
-        card.plain = not any(word in folded for word in encoded)
+        for word in encoded:
+            if word in folded:
+                plain = False
+                break
+    card.plain = plain
     card.text = text
     card.lines = None
     return True

@@ -16,6 +16,8 @@ _BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"})
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 # RFC 6350 3.4 escapes; `\:` is not in the RFC but Apple writes `http\://`.
 _UNESCAPED = {"n": "\n", "N": "\n", ",": ",", ";": ";", ":": ":", "\\": "\\"}
+_PAIRS = tuple(("\\" + char, text) for char, text in _UNESCAPED.items() if char != "\\")
+_UNESCAPED_SEPARATOR = {sep: re.compile(r"(?<!\\)" + re.escape(sep)) for sep in ",;"}
 _CARET = re.compile(r"\^([n'^])")  # RFC 6868 parameter value encoding
 _CARET_MAP = {"n": "\n", "'": '"', "^": "^"}
 
@@ -102,11 +104,16 @@ def raw_bytes(params: Params, value: bytes) -> bytes:
     return value
 
 
-def decode_value(raw_params: bytes, value: bytes, fallback: Callable[[bytes], str]) -> str:
-    """The value as text: transfer encoding undone, then the declared CHARSET (2.1) applied."""
+def declares_encoding(raw_params: bytes) -> bool:
+    """True when the parameters may name a transfer ENCODING or a CHARSET (any case)."""
     upper = raw_params.upper()
     # 2.1 also writes the encodings as bare parameters (`;QUOTED-PRINTABLE`, `;BASE64`).
-    if not any(word in upper for word in (b"ENCODING", b"CHARSET", b"QUOTED", b"BASE64")):
+    return b"ENCODING" in upper or b"CHARSET" in upper or b"QUOTED" in upper or b"BASE64" in upper
+
+
+def decode_value(raw_params: bytes, value: bytes, fallback: Callable[[bytes], str]) -> str:
+    """The value as text: transfer encoding undone, then the declared CHARSET (2.1) applied."""
+    if not raw_params or not declares_encoding(raw_params):
         return decode_8bit(value, fallback)
     params = parse_params(raw_params)
     data = raw_bytes(params, value)
@@ -124,7 +131,18 @@ def unescape(text: str, version: str) -> str:
     """RFC 6350 3.4 / RFC 2426 5: `\\n`, `\\N`, `\\,`, `\\;`, `\\\\`. vCard 2.1 has no such escapes."""
     if version == "2.1" or "\\" not in text:
         return text
-    return _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(0)), text)
+    if "\\\\" not in text:
+        # Without `\\` every backslash starts its own pair, so the pairs cannot overlap and no
+        # replacement makes a new one: plain replaces give what the regex does, ~4x faster.
+        for escaped, char in _PAIRS:
+            if escaped in text:
+                text = text.replace(escaped, char)
+        return text
+    return _ESCAPE.sub(_unescape_pair, text)
+
+
+def _unescape_pair(match: re.Match[str]) -> str:
+    return _UNESCAPED.get(match.group(1), match.group(0))
 
 
 def split_escaped(text: str, sep: str, version: str) -> list[str]:
@@ -135,6 +153,17 @@ def split_escaped(text: str, sep: str, version: str) -> list[str]:
     """
     if "\\" not in text:
         return text.split(sep)
+    if "\\\\" not in text and sep in _UNESCAPED_SEPARATOR:
+        # Without `\\` a backslash always escapes the next character: split where `sep` has none.
+        parts = _UNESCAPED_SEPARATOR[sep].split(text)
+    else:
+        parts = _split_pairs(text, sep)
+    if version == "2.1":
+        return [_ESCAPE.sub(_unescape_21, part) for part in parts]
+    return [unescape(part, version) for part in parts]
+
+
+def _split_pairs(text: str, sep: str) -> list[str]:
     parts: list[str] = []
     current: list[str] = []
     index, size = 0, len(text)
@@ -151,9 +180,7 @@ def split_escaped(text: str, sep: str, version: str) -> list[str]:
             current.append(char)
         index += 1
     parts.append("".join(current))
-    if version == "2.1":
-        return [_ESCAPE.sub(_unescape_21, part) for part in parts]
-    return [unescape(part, version) for part in parts]
+    return parts
 
 
 def _unescape_21(match: re.Match[str]) -> str:
