@@ -151,13 +151,18 @@ class Cluster:
             await conn.close()
 
     async def wait_until(self, sql: str, want: Callable[[Any], bool], seconds: float) -> Any:
+        """Poll `sql` until `want` holds. `seconds` is how long the value may stay the same: a
+        slower machine takes longer but keeps moving, a stuck queue stops moving and fails."""
         deadline = time.monotonic() + seconds
+        last: Any = object()
         while True:
             value = (await self.query(sql))[0][0]
             if want(value):
                 return value
+            if value != last:
+                last, deadline = value, time.monotonic() + seconds
             if time.monotonic() > deadline:
-                raise AssertionError(f"still {value!r} after {seconds} s: {sql}")
+                raise AssertionError(f"still {value!r}, unchanged for {seconds} s: {sql}")
             await asyncio.sleep(1)
 
     async def close(self) -> None:

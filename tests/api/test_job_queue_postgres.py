@@ -15,9 +15,9 @@ import pytest
 
 from tests.api.queue_harness import Cluster
 
-# The issue asks for 100 users: KITH_TEST_QUEUE_FULL=1 runs them (this file: 18.5 minutes on the
-# loaded 2-core machine, against 10 minutes at 30); the suite's default is 30, enough for three
-# workers to contend for every user (KITH_TEST_QUEUE_USERS sets any number).
+# The issue asks for 100 users: KITH_TEST_QUEUE_FULL=1 runs them, and CI sets it (.ci/run; this
+# file: 18.5 minutes on the loaded 2-core machine, against 10 minutes at 30). A local `make test`
+# runs 30, enough for three workers to contend for every user (KITH_TEST_QUEUE_USERS: any number).
 USERS = int(
     os.environ.get("KITH_TEST_QUEUE_USERS")
     or ("100" if os.environ.get("KITH_TEST_QUEUE_FULL") == "1" else "30")
