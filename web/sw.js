@@ -2,7 +2,7 @@
 // VERSION changes with every change under web/ (tests/api/test_web_assets.py checks it against a
 // hash of the shell), so an update installs new caches and the page offers "Reload".
 
-const VERSION = "27d4f157";
+const VERSION = "969471c6";
 const SHELL_CACHE = `kith-shell-${VERSION}`;
 const DATA_CACHE = `kith-data-${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
@@ -24,6 +24,7 @@ const PRECACHE = [
   "/js/views/log.js",
   "/js/views/contacts.js",
   "/js/views/contact.js",
+  "/js/views/contact-merges.js",
   "/js/views/triage.js",
   "/js/views/import.js",
   "/js/views/calendar.js",
