@@ -39,6 +39,22 @@ async def start_run(
     nightly_run: int | None = None,
 ) -> int:
     """A new "running" row; `nightly_run`: the nightly attempt running this source."""
+    return await _insert_run(
+        user_id, import_source_id, source, filename, now, "running", nightly_run=nightly_run
+    )
+
+
+async def _insert_run(
+    user_id: int,
+    import_source_id: int | None,
+    source: str,
+    filename: str,
+    now: dt.datetime,
+    status: str,
+    *,
+    fmt: str | None = None,
+    nightly_run: int | None = None,
+) -> int:
     row = (
         await ImportRun.insert(
             ImportRun(
@@ -46,7 +62,8 @@ async def start_run(
                 import_source=import_source_id,
                 source=fit(ImportRun.source, source),
                 filename=fit(ImportRun.filename, filename),
-                status="running",
+                format=fmt,
+                status=status,
                 started_at=now,
                 nightly_run=nightly_run,
             )
@@ -178,22 +195,7 @@ async def queue_run(
     fmt: str | None = None,
 ) -> int:
     """`fmt`: an upload's requested format until the import says which it was."""
-    row = (
-        await ImportRun.insert(
-            ImportRun(
-                user=user_id,
-                import_source=import_source_id,
-                source=fit(ImportRun.source, source),
-                filename=fit(ImportRun.filename, filename),
-                format=fmt,
-                status=QUEUED,
-                started_at=now,
-            )
-        )
-        .returning(ImportRun.id)
-        .run()
-    )
-    return int(row[0]["id"])
+    return await _insert_run(user_id, import_source_id, source, filename, now, QUEUED, fmt=fmt)
 
 
 async def claim_run(
