@@ -163,6 +163,17 @@ def _put(
         events[held[0]] = (held[1], held[2])
 
 
+class _Text(vText):
+    """TEXT escaped exactly as RFC 5545 s3.3.11 says: backslash, semicolon, comma, line break.
+    icalendar 7's vText first rewrites a literal backslash-N of the text as a line break (step 1
+    of its escaping), so a contact named "\\N" would read back as a newline (Hypothesis found it)."""
+
+    def to_ical(self) -> bytes:
+        text = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+        return text.encode("utf-8")  # the feed is UTF-8 throughout (RFC 5545 s3.1.4)
+
+
 def _calendar(cal: FeedCalendar) -> Calendar:
     # Plain Calendar() rather than Calendar.new(): .new() invents a random UID when none is given.
     calendar = Calendar()
@@ -172,11 +183,11 @@ def _calendar(cal: FeedCalendar) -> Calendar:
     calendar.add("METHOD", "PUBLISH")
     # icalendar types NAME and X-WR-* as "unknown" and would write commas and semicolons raw;
     # vText escapes them as the TEXT value type requires (RFC 5545 s3.3.11).
-    name = vText(_one_line(cal.name, NAME_LIMIT) or "Kith")
+    name = _Text(_one_line(cal.name, NAME_LIMIT) or "Kith")
     calendar.add("NAME", name)  # RFC 7986 s5.1
     calendar.add("X-WR-CALNAME", name)  # the de-facto name most clients read
-    calendar.add("DESCRIPTION", vText(CALENDAR_DESCRIPTION))  # RFC 7986 s5.2
-    calendar.add("X-WR-CALDESC", vText(CALENDAR_DESCRIPTION))
+    calendar.add("DESCRIPTION", _Text(CALENDAR_DESCRIPTION))  # RFC 7986 s5.2
+    calendar.add("X-WR-CALDESC", _Text(CALENDAR_DESCRIPTION))
     refresh = dt.timedelta(hours=cal.refresh_hours)
     # RFC 7986 s5.7 requires VALUE=DURATION on REFRESH-INTERVAL; icalendar omits it by default.
     calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
@@ -273,14 +284,14 @@ def _all_day_event(
     # All-day: DATE values (no timezone at all) and an exclusive DTEND (RFC 5545 s3.6.1).
     event.add("DTSTART", day)
     event.add("DTEND", day + dt.timedelta(days=1))
-    event.add("SUMMARY", summary)
-    event.add("DESCRIPTION", description)
+    event.add("SUMMARY", _Text(summary))
+    event.add("DESCRIPTION", _Text(description))
     event.add("URL", url)
     event.add("TRANSP", "TRANSPARENT")  # a nudge, not a meeting: never blocks free/busy time
     if alarm_hour is not None:
         alarm = Alarm()  # not Alarm.new(): it may add a random UID
         alarm.add("ACTION", "DISPLAY")
-        alarm.add("DESCRIPTION", summary)  # required for DISPLAY alarms (RFC 5545 s3.6.6)
+        alarm.add("DESCRIPTION", _Text(summary))  # required for DISPLAY alarms (RFC 5545 s3.6.6)
         # Relative to the all-day DTSTART, i.e. local midnight, so PT9H rings at 09:00.
         alarm.add("TRIGGER", dt.timedelta(hours=alarm_hour))
         event.add_component(alarm)

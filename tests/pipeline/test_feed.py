@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import icalendar
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.feed.render import (
@@ -290,6 +290,8 @@ def test_long_names_and_notes_are_truncated_with_an_ellipsis() -> None:
 @given(
     name=st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs"]), min_size=0, max_size=60)
 )
+@example(name="\\N")  # icalendar's own escaping turns a literal backslash-N into a line break
+@example(name="a\\,b\\;c\\\\N")
 def test_any_printable_name_round_trips_through_icalendar(name: str) -> None:
     item = reminder(1, 0, name=name)
     event = parsed_events(render(reminders=[item], birthdays=[], followups=[]))[item.uid]

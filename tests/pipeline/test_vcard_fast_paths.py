@@ -272,6 +272,8 @@ def test_a_parse_leaves_objects_someone_froze_frozen() -> None:
     try:
         frozen = gc.get_freeze_count()
         parse_export(b"BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEND:VCARD\n", region="US")
-        assert gc.get_freeze_count() >= frozen
+        # An unfreeze would empty the permanent generation (count 0); a frozen object that dies
+        # meanwhile leaves it too, so in a long test process the count may drop by a few.
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
