@@ -230,18 +230,8 @@ def run_engine(cfg: Config, label: str, url: str, work: Path, workers: int) -> l
 
         asyncio.run(sign_in_all())
         _lua_accounts(accounts, lua)
-        mixed = wrk.run(
-            server.base + "/",
-            seconds=cfg.load_seconds,
-            connections=cfg.clients,
-            threads=cfg.clients,
-            script="mixed.lua",
-            env={
-                "KITH_WRK_ACCOUNTS": str(lua),
-                "KITH_WRK_LEDGER": str(ledger),
-                "KITH_WRK_THREADS": str(cfg.clients),
-            },
-            timeout_s=60,
+        mixed = wrk.mixed(
+            server.base, seconds=cfg.load_seconds, clients=cfg.clients, accounts=lua, ledger=ledger
         )
     log = server.log_text()
     tally = _ledger(ledger)

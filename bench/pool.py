@@ -24,18 +24,8 @@ def _one(cfg: Config, url: str, data_dir: Path, work: Path, lua: Path, size: int
     env = server_env(url, data_dir, port, KITH_PG_POOL_MAX=str(size))
     log_path = work / "logs" / f"pool-{size}-serve.log"
     with Server(env, log_path, workers=cfg.pg_workers) as server:
-        return wrk.run(
-            server.base + "/",
-            seconds=cfg.pool_seconds,
-            connections=cfg.clients,
-            threads=cfg.clients,
-            script="mixed.lua",
-            env={
-                "KITH_WRK_ACCOUNTS": str(lua),
-                "KITH_WRK_LEDGER": str(ledger),
-                "KITH_WRK_THREADS": str(cfg.clients),
-            },
-            timeout_s=60,
+        return wrk.mixed(
+            server.base, seconds=cfg.pool_seconds, clients=cfg.clients, accounts=lua, ledger=ledger
         )
 
 

@@ -121,3 +121,21 @@ def run(
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-1000:]}")
     return parse(done.stdout + done.stderr)
+
+
+def mixed(base: str, *, seconds: float, clients: int, accounts: Path, ledger: Path) -> WrkResult:
+    """bench/mixed.lua against a signed-in `kith serve`: one connection per thread, every write
+    it sends written to a per-thread ledger in `ledger` (the lost-writes check reads it)."""
+    return run(
+        base + "/",
+        seconds=seconds,
+        connections=clients,
+        threads=clients,
+        script="mixed.lua",
+        env={
+            "KITH_WRK_ACCOUNTS": str(accounts),
+            "KITH_WRK_LEDGER": str(ledger),
+            "KITH_WRK_THREADS": str(clients),
+        },
+        timeout_s=60,
+    )
