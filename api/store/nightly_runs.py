@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from api.db.tables import ImportRun, NightlyRun, User
 from api.jsonutil import dump
@@ -123,20 +124,25 @@ async def close_import_runs_of(run_ids: list[int], now: dt.datetime) -> int:
     if not run_ids:
         return 0
     left = (ImportRun.status == "running") & ImportRun.nightly_run.is_in(run_ids)
-    count = int(await ImportRun.count().where(left).run())
-    if count:
-        await (
-            ImportRun.update(
-                {
-                    ImportRun.status: "interrupted",
-                    ImportRun.finished_at: now,
-                    ImportRun.error: INTERRUPTED,
-                }
-            )
-            .where(left)
-            .run()
+    return await _interrupt_import_runs(left, now)
+
+
+async def _interrupt_import_runs(where: Any, now: dt.datetime) -> int:
+    """Mark the ImportRuns `where` selects "interrupted" with the reason, in one statement;
+    returns how many."""
+    rows = await (
+        ImportRun.update(
+            {
+                ImportRun.status: "interrupted",
+                ImportRun.finished_at: now,
+                ImportRun.error: INTERRUPTED,
+            }
         )
-    return count
+        .where(where)
+        .returning(ImportRun.id)
+        .run()
+    )
+    return len(rows)
 
 
 async def runs_since(since: dt.datetime) -> list[NightlyRow]:
@@ -191,20 +197,7 @@ async def close_stale_import_runs(
         stale &= ImportRun.started_at >= since
     if sources_only:
         stale &= ImportRun.import_source.is_not_null()
-    count = int(await ImportRun.count().where(stale).run())
-    if count:
-        await (
-            ImportRun.update(
-                {
-                    ImportRun.status: "interrupted",
-                    ImportRun.finished_at: now,
-                    ImportRun.error: INTERRUPTED,
-                }
-            )
-            .where(stale)
-            .run()
-        )
-    return count
+    return await _interrupt_import_runs(stale, now)
 
 
 async def latest_nightly(user_id: int | None, now: dt.datetime) -> NightlyRow | None:
