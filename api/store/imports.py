@@ -12,8 +12,10 @@ from typing import Any
 
 from api.db.bulk import DuplicateRow, insert_many
 from api.db.tables import Contact, ContactKey, Interaction
-from api.store.book import FIELDS, column_values, contact_columns
+from api.jsonutil import dump
+from api.store.book import FIELDS, contact_columns
 from api.store.merges import add_suggestions
+from pipeline.identity.merge import LIST_FIELDS, SCALAR_FIELDS
 from pipeline.identity.writes import ImportWrites, InsertContact, New, Ref
 
 Progress = Callable[[str, int, int], None]
@@ -38,6 +40,8 @@ _INSERT_COLUMNS = (
     "edited_fields",
 )
 
+_FULL_NAME = SCALAR_FIELDS.index("full_name")
+
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
@@ -56,9 +60,16 @@ async def _insert_contacts(
     contacts meanwhile, so the (user, source, created_at) filter reads back ours alone)."""
 
     def row(insert: InsertContact, photo: bytes | None) -> list[Any]:
-        cells = column_values({n: insert.fields.get(n) for n in FIELDS})
-        tail = [user_id, photo, writes.source, now, now, False, False, 0.0, 0, "[]"]
-        return [*(cells[n] for n in FIELDS), *tail]
+        # `column_values` of every field, inlined: it ran per field of every new contact.
+        fields = insert.fields
+        cells: list[Any] = [fields.get(n) for n in SCALAR_FIELDS]
+        if cells[_FULL_NAME] is None:
+            cells[_FULL_NAME] = ""  # never NULL
+        for n in LIST_FIELDS:
+            value = fields.get(n)
+            cells.append(dump(value) if value and isinstance(value, list) else "[]")
+        cells += (user_id, photo, writes.source, now, now, False, False, 0.0, 0, "[]")
+        return cells
 
     if len(photos) != len(writes.inserts):
         raise ValueError("one photo (or None) per inserted contact")

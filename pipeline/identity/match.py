@@ -114,9 +114,10 @@ class _Prepared:
     phones: tuple[str, ...]  # E.164 only
     name_fallback: bool  # uid-less with an email or phone: may fall back to its name-derived uid
     keyless_name: bool  # its only key is the name-derived uid
+    kinds: tuple[tuple[KeyKind, tuple[str, ...]], ...]  # the three above, built once
 
     def by_kind(self) -> tuple[tuple[KeyKind, tuple[str, ...]], ...]:
-        return (("source-uid", self.uids), ("email", self.emails), ("phone", self.phones))
+        return self.kinds
 
 
 def _name_uid(ns: str, rec: ContactRecord) -> str:
@@ -153,13 +154,15 @@ def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
         synthetic = f"{ns}~phone:{e164[0]}"
     else:
         synthetic = _name_uid(ns, rec)
+    uids, claimed, e164s = (synthetic,), tuple(emails), tuple(e164)
     return _Prepared(
         index=index,
-        uids=(synthetic,),
-        emails=tuple(emails),
-        phones=tuple(e164),
+        uids=uids,
+        emails=claimed,
+        phones=e164s,
         name_fallback=not uid and not keyless,
         keyless_name=keyless and not uid,
+        kinds=(("source-uid", uids), ("email", claimed), ("phone", e164s)),
     )
 
 

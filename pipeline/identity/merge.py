@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal, NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -114,6 +115,9 @@ def str_list(fields: Mapping[str, object], name: str) -> list[str]:
     return []
 
 
+_scalars = attrgetter(*SCALAR_FIELDS)
+
+
 def record_emails(rec: ContactRecord) -> list[str]:
     return unique([e.strip().casefold() for e in rec.emails if e and e.strip()])
 
@@ -124,6 +128,8 @@ def record_phones(rec: ContactRecord) -> list[str]:
 
 def combine(records: Sequence[ContactRecord]) -> dict[str, FieldValue]:
     """One set of values from several records (file order): first non-empty scalar, lists union."""
+    if len(records) == 1:  # nearly every contact of an import: no union to make
+        return _values_of(records[0])
     out: dict[str, FieldValue] = {}
     for name in SCALAR_FIELDS:
         value = None
@@ -135,6 +141,18 @@ def combine(records: Sequence[ContactRecord]) -> dict[str, FieldValue]:
     out["phones"] = unique([p for r in records for p in record_phones(r)])
     out["groups"] = _stripped([g for r in records for g in r.groups])
     out["urls"] = _stripped([u for r in records for u in r.urls])
+    return out
+
+
+def _values_of(r: ContactRecord) -> dict[str, FieldValue]:
+    """`combine([r])`, without the per-field loops over one record."""
+    out: dict[str, FieldValue] = {
+        name: _clean(value) for name, value in zip(SCALAR_FIELDS, _scalars(r), strict=True)
+    }
+    out["emails"] = record_emails(r)
+    out["phones"] = record_phones(r)
+    out["groups"] = _stripped(r.groups)
+    out["urls"] = _stripped(r.urls)
     return out
 
 
