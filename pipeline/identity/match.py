@@ -21,6 +21,7 @@ from pipeline.identity.merge import (
     record_changes,
     record_emails,
     record_phones,
+    record_values,
 )
 from pipeline.identity.unchanged import CardKeys, Kept, KeptConflict
 from pipeline.identity.writes import apply_plan
@@ -115,6 +116,7 @@ class _Prepared:
     name_fallback: bool  # uid-less with an email or phone: may fall back to its name-derived uid
     keyless_name: bool  # its only key is the name-derived uid
     kinds: tuple[tuple[KeyKind, tuple[str, ...]], ...]  # the three above, built once
+    all_phones: tuple[str, ...]  # record_phones of the record, E.164 or not
 
     def by_kind(self) -> tuple[tuple[KeyKind, tuple[str, ...]], ...]:
         return self.kinds
@@ -163,6 +165,7 @@ def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
         name_fallback=not uid and not keyless,
         keyless_name=keyless and not uid,
         kinds=(("source-uid", uids), ("email", claimed), ("phone", e164s)),
+        all_phones=tuple(phones),
     )
 
 
@@ -261,9 +264,16 @@ def plan_import(
                 where[prep.index] = (cid, None, via)
             continue
         indexes = tuple(p.index for p in group)
-        values = combine([records[i] for i in indexes])
+        if len(group) == 1:  # its emails and phones are normalized already
+            one = group[0]
+            values = record_values(records[one.index], list(one.emails), list(one.all_phones))
+        else:
+            values = combine([records[i] for i in indexes])
         values["full_name"] = display_name(values, full=True)
-        keys = tuple(dict.fromkeys(Key(k, v) for p in group for k, vs in p.by_kind() for v in vs))
+        if len(group) == 1:  # one record's keys are distinct already (one kind each, unique)
+            keys = tuple(Key(k, v) for k, vs in group[0].kinds for v in vs)
+        else:
+            keys = tuple(dict.fromkeys(Key(k, v) for p in group for k, vs in p.kinds for v in vs))
         for i in indexes:
             where[i] = (None, len(creates), "new")
         creates.append(PlannedCreate(fields=values, keys=keys, records=indexes))
