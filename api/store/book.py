@@ -72,7 +72,9 @@ _BOOK_SQL = (
 # The contact's imported columns and a fingerprint of its keys: what a remembered card's
 # contact must still look like (pipeline.identity.unchanged).
 _STATE_SQL = (
-    f"SELECT c.id, {', '.join('c.' + chr(34) + n + chr(34) for n in FIELDS)}, c.edited_fields, "
+    # `c.id + 0`: the same integer, without SQLite's per-value converter for an INTEGER column
+    # (Piccolo registers one by declared type; an expression has none).
+    f"SELECT c.id + 0, {', '.join('c.' + chr(34) + n + chr(34) for n in FIELDS)}, c.edited_fields, "
     "c.archived, c.source, (SELECT count(*) FROM contact_key k WHERE k.contact = c.id), "
     "(SELECT coalesce(sum(length(k.value)), 0) FROM contact_key k WHERE k.contact = c.id) "
     'FROM contact c WHERE c."user" = ?'

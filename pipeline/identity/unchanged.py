@@ -86,6 +86,7 @@ def select_kept(
     still holds them all, and the plan would find it by them alone."""
     cards = list(cards)
     claims = Counter(key for card in cards for key in card.keys)
+    shared = {key for key, n in claims.items() if n > 1}
     kept: list[int] = []
     contacts: set[int] = set()
     for card in cards:
@@ -96,7 +97,7 @@ def select_kept(
         # A connection date becomes an interaction the user may have deleted: always planned.
         if record.connected_on or known.card != card_digest(record):
             continue
-        if all(claims[key] == 1 for key in card.keys):
+        if shared.isdisjoint(card.keys):
             kept.append(card.index)
             contacts.add(known.contact)
     return Kept(frozenset(kept), frozenset(contacts))
