@@ -18,6 +18,7 @@ from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
+from api.services.heap import full_collections_held
 from api.services.import_plan import plan_records, remember
 from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
@@ -41,8 +42,6 @@ SOURCE_NAME_MAX = 120  # of contact.source's 200; the namespace starts every uid
 PLAN_ATTEMPTS = 3
 # Key values looked up one IN list at a time up to this many; beyond, all of them in one read.
 KEY_LOOKUP_MAX = 20_000
-# Young collections between two full ones while an import holds its parsed file (default 10).
-FULL_COLLECTIONS_HELD = 1_000_000
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
 Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
@@ -312,16 +311,12 @@ def _parsed_heap_frozen() -> Iterator[None]:
     """The parsed file is millions of objects that live as long as the import and hold no
     cycles; every full collection the planning and writing trigger would walk them all again (a
     fifth of a 50,000-card import's time). `gc.freeze` keeps them out of the collector's way
-    until the import is written. The plan and the rows it builds are as long-lived and acyclic:
-    full collections are held off until the end too (young ones still run), where they cost
-    a fifth of the import again (each one walks everything made since the freeze)."""
-    thresholds = gc.get_threshold()
+    until the import is written; full collections wait too (api/services/heap.py)."""
     gc.freeze()
-    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTIONS_HELD))
     try:
-        yield
+        with full_collections_held():
+            yield
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
