@@ -6,6 +6,7 @@ inside the write transaction we hand the rows straight to the driver instead.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,6 +70,9 @@ async def insert_many(
         raise
 
 
+_MEMO_TYPES = (dt.date, dt.datetime)
+
+
 def _adapted(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """Rows for sqlite3, each value a registered adapter converts (Piccolo's, for datetimes)
     converted once per distinct value: an import's rows share one `now`, and the adapter was a
@@ -86,9 +90,11 @@ def _adapted(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         adapter = adapters.get((type(value), proto))
         if adapter is None:
             return value
-        if isinstance(value, list):  # unhashable (Piccolo's arrays): converted each time
+        # Only dates and datetimes are shared: two equal ones always give the same text (an
+        # aware datetime is written in UTC), which equal Decimals or times need not.
+        if type(value) not in _MEMO_TYPES:
             return adapter(value)
-        key = (type(value), value)  # by type too: equal values of two types may differ as text
+        key = (type(value), value)
         if key not in memo:
             memo[key] = adapter(value)
         return memo[key]
