@@ -96,7 +96,9 @@ def normalize_phone(raw: str | None, region: str | None) -> str | None:
 
 
 def unique(values: list[str]) -> list[str]:
-    """Order-preserving de-duplication."""
+    """Order-preserving de-duplication (always a new list)."""
+    if len(values) < 2:  # most lists of a card: nothing to de-duplicate (called per field)
+        return list(values)
     seen: set[str] = set()
     out: list[str] = []
     for value in values:

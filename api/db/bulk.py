@@ -6,6 +6,7 @@ inside the write transaction we hand the rows straight to the driver instead.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,12 +61,51 @@ async def insert_many(
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     sql = f"INSERT INTO {table._meta.tablename} ({names}) VALUES ({marks}){conflict}"
     query_count.record(sql)
+    values = [tuple(r) for r in rows] if kind == "postgres" else _adapted(rows)
     try:
-        await conn.executemany(sql, [tuple(r) for r in rows])
+        await conn.executemany(sql, values)
     except Exception as exc:
         if _is_unique_violation(exc):
             raise DuplicateRow(str(exc)) from exc
         raise
+
+
+_MEMO_TYPES = (dt.date, dt.datetime)
+
+
+def _adapted(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows for sqlite3, each value a registered adapter converts (Piccolo's, for datetimes)
+    converted once per distinct value: an import's rows share one `now`, and the adapter was a
+    Python call per cell (a third of inserting 50,000 contacts). The text stored is the same."""
+    import sqlite3
+
+    adapters = sqlite3.adapters
+    proto = sqlite3.PrepareProtocol
+    columns = [i for i, v in enumerate(rows[0]) if (type(v), proto) in adapters]
+    if not columns:
+        return [tuple(r) for r in rows]
+    memo: dict[tuple[type, Any], Any] = {}
+
+    def adapt(value: Any) -> Any:
+        adapter = adapters.get((type(value), proto))
+        if adapter is None:
+            return value
+        # Only dates and datetimes are shared: two equal ones always give the same text (an
+        # aware datetime is written in UTC), which equal Decimals or times need not.
+        if type(value) not in _MEMO_TYPES:
+            return adapter(value)
+        key = (type(value), value)
+        if key not in memo:
+            memo[key] = adapter(value)
+        return memo[key]
+
+    out = []
+    for r in rows:
+        cells = list(r)
+        for i in columns:
+            cells[i] = adapt(cells[i])
+        out.append(tuple(cells))
+    return out
 
 
 async def update_many(

@@ -45,6 +45,7 @@ from piccolo.querystring import QueryString
 from api.db import query_count
 
 READERS = 3
+WRITER_CACHE_KIB = 16_384
 INLINE_BUSY_MS = 100
 
 
@@ -165,6 +166,10 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _writer(self, pool: _LoopPool) -> aiosqlite.Connection:
         if pool.writer is None:
             pool.writer = await _open(self.connection_kwargs, self._busy_ms)
+            # The writer's page cache holds a large import's index pages (SQLite's default is
+            # 2 MB): inserting 50,000 contacts' 200,000 keys spilled and re-read pages, 40% of
+            # that insert's time. Pages are allocated only as used; readers keep the default.
+            await pool.writer.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             pool.all.append(pool.writer)
         return pool.writer
 

@@ -18,6 +18,7 @@ from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
+from api.services.heap import full_collections_held
 from api.services.import_plan import plan_records, remember
 from api.services.photos import Thumb, thumbnail
 from api.services.users import UserInfo
@@ -310,10 +311,11 @@ def _parsed_heap_frozen() -> Iterator[None]:
     """The parsed file is millions of objects that live as long as the import and hold no
     cycles; every full collection the planning and writing trigger would walk them all again (a
     fifth of a 50,000-card import's time). `gc.freeze` keeps them out of the collector's way
-    until the import is written."""
+    until the import is written; full collections wait too (api/services/heap.py)."""
     gc.freeze()
     try:
-        yield
+        with full_collections_held():
+            yield
     finally:
         gc.unfreeze()
 

@@ -72,7 +72,9 @@ _BOOK_SQL = (
 # The contact's imported columns and a fingerprint of its keys: what a remembered card's
 # contact must still look like (pipeline.identity.unchanged).
 _STATE_SQL = (
-    f"SELECT c.id, {', '.join('c.' + chr(34) + n + chr(34) for n in FIELDS)}, c.edited_fields, "
+    # `c.id + 0`: the same integer, without SQLite's per-value converter for an INTEGER column
+    # (Piccolo registers one by declared type; an expression has none).
+    f"SELECT c.id + 0, {', '.join('c.' + chr(34) + n + chr(34) for n in FIELDS)}, c.edited_fields, "
     "c.archived, c.source, (SELECT count(*) FROM contact_key k WHERE k.contact = c.id), "
     "(SELECT coalesce(sum(length(k.value)), 0) FROM contact_key k WHERE k.contact = c.id) "
     'FROM contact c WHERE c."user" = ?'
@@ -136,13 +138,35 @@ async def source_contacts(user_id: int, source: str) -> set[int]:
     return {r[0] for r in rows}
 
 
+# Contacts whose states are read by one id range (BETWEEN) at most; a range is used when the
+# ids fill at least half of it (an import's new contacts, a source's contacts: nearly dense).
+STATE_RANGE_MAX = 5_000
+
+
+def _ranges(ids: Collection[int]) -> Iterator[tuple[int, int, set[int]]]:
+    """Sorted ids cut into (low, high, members) runs of at most STATE_RANGE_MAX ids each."""
+    values = sorted(set(ids))
+    for i in range(0, len(values), STATE_RANGE_MAX):
+        chunk = values[i : i + STATE_RANGE_MAX]
+        yield chunk[0], chunk[-1], set(chunk)
+
+
 async def contact_states(user_id: int, ids: Collection[int]) -> dict[int, str]:
-    """`state_digest` of these contacts as they are now (inside the transaction); read 500 at a
-    time, so a large book's rows are never all held at once."""
+    """`state_digest` of these contacts as they are now (inside the transaction); read a few
+    thousand at a time, so a large book's rows are never all held at once. A dense run of ids is
+    one range read (its rows outside `ids` dropped) instead of IN lists of 500: a 50,000-contact
+    re-import's states were half a second of round trips."""
     out: dict[int, str] = {}
-    for marks, chunk in _in(ids):
-        for r in await fetch_tuples(f"{_STATE_SQL} AND c.id IN ({marks})", user_id, *chunk):
-            out[r[0]] = state_digest(r)
+    for low, high, members in _ranges(ids):
+        if high - low + 1 <= 2 * len(members):
+            sql, args = f"{_STATE_SQL} AND c.id BETWEEN ? AND ?", [low, high]
+            for r in await fetch_tuples(sql, user_id, *args):
+                if r[0] in members:
+                    out[r[0]] = state_digest(r)
+            continue
+        for marks, chunk in _in(members):
+            for r in await fetch_tuples(f"{_STATE_SQL} AND c.id IN ({marks})", user_id, *chunk):
+                out[r[0]] = state_digest(r)
     return out
 
 

@@ -14,7 +14,10 @@ Remembered = dict[str, tuple[int, Stored]]  # card uid -> (row id, what was reme
 async def remembered(user_id: int, source: str) -> Remembered:
     """Every remembered card of this source (inside the import's transaction)."""
     rows = await fetch_tuples(
-        'SELECT id, uid, card, contact, state FROM import_card WHERE "user" = ? AND source = ?',
+        # `+ 0`: the same integers, without SQLite's per-value INTEGER converter (an expression
+        # has no declared type); a re-import reads every card of its source.
+        "SELECT id + 0, uid, card, contact + 0, state FROM import_card "
+        'WHERE "user" = ? AND source = ?',
         user_id,
         source,
     )

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.identity.gone import archives_for_full_export
 from pipeline.identity.merge import (
@@ -21,6 +22,7 @@ from pipeline.identity.merge import (
     record_changes,
     record_emails,
     record_phones,
+    record_values,
 )
 from pipeline.identity.unchanged import CardKeys, Kept, KeptConflict
 from pipeline.identity.writes import apply_plan
@@ -104,19 +106,22 @@ class ImportPlan:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """One record's claimed keys (stored on the contact it lands on), by kind in RANKS order."""
+class _Prepared(NamedTuple):
+    """One record's claimed keys (stored on the contact it lands on), by kind in RANKS order.
+    A named tuple: made up to three times per card of an import, and a frozen dataclass's
+    __init__ (one object.__setattr__ per field) cost more than the fields' values."""
 
-    index: int
+    record: int  # its index in the records planned
     uids: tuple[str, ...]  # namespaced: the record's own uid, else a synthetic one
     emails: tuple[str, ...]
     phones: tuple[str, ...]  # E.164 only
     name_fallback: bool  # uid-less with an email or phone: may fall back to its name-derived uid
     keyless_name: bool  # its only key is the name-derived uid
+    kinds: tuple[tuple[KeyKind, tuple[str, ...]], ...]  # the three above, built once
+    all_phones: tuple[str, ...]  # record_phones of the record, E.164 or not
 
     def by_kind(self) -> tuple[tuple[KeyKind, tuple[str, ...]], ...]:
-        return (("source-uid", self.uids), ("email", self.emails), ("phone", self.phones))
+        return self.kinds
 
 
 def _name_uid(ns: str, rec: ContactRecord) -> str:
@@ -153,13 +158,16 @@ def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
         synthetic = f"{ns}~phone:{e164[0]}"
     else:
         synthetic = _name_uid(ns, rec)
+    uids, claimed, e164s = (synthetic,), tuple(emails), tuple(e164)
     return _Prepared(
-        index=index,
-        uids=(synthetic,),
-        emails=tuple(emails),
-        phones=tuple(e164),
+        record=index,
+        uids=uids,
+        emails=claimed,
+        phones=e164s,
         name_fallback=not uid and not keyless,
         keyless_name=keyless and not uid,
+        kinds=(("source-uid", uids), ("email", claimed), ("phone", e164s)),
+        all_phones=tuple(phones),
     )
 
 
@@ -238,10 +246,10 @@ def plan_import(
             prepared.append(prep)
     groups = _group(prepared)
     for group in groups:
-        first_line = records[group[0].index].line
+        first_line = records[group[0].record].line
         for prep in group[1:]:
             message = f"same person as line {first_line}: merged into one contact"
-            issues.append(ImportIssue(records[prep.index].line, message))
+            issues.append(ImportIssue(records[prep.record].line, message))
 
     targets, seen, suggestions = _match(groups, owners, records, ns)
     if any(cid in kept.contacts for cid, _ in targets.values()):
@@ -255,12 +263,19 @@ def plan_import(
             cid, via = targets[gi]
             by_target[cid].append(gi)
             for prep in group:
-                where[prep.index] = (cid, None, via)
+                where[prep.record] = (cid, None, via)
             continue
-        indexes = tuple(p.index for p in group)
-        values = combine([records[i] for i in indexes])
+        indexes = tuple(p.record for p in group)
+        if len(group) == 1:  # its emails and phones are normalized already
+            one = group[0]
+            values = record_values(records[one.record], list(one.emails), list(one.all_phones))
+        else:
+            values = combine([records[i] for i in indexes])
         values["full_name"] = display_name(values, full=True)
-        keys = tuple(dict.fromkeys(Key(k, v) for p in group for k, vs in p.by_kind() for v in vs))
+        if len(group) == 1:  # one record's keys are distinct already (one kind each, unique)
+            keys = tuple(Key(k, v) for k, vs in group[0].kinds for v in vs)
+        else:
+            keys = tuple(dict.fromkeys(Key(k, v) for p in group for k, vs in p.kinds for v in vs))
         for i in indexes:
             where[i] = (None, len(creates), "new")
         creates.append(PlannedCreate(fields=values, keys=keys, records=indexes))
@@ -268,7 +283,7 @@ def plan_import(
     updates: list[PlannedUpdate] = []
     unchanged: list[int] = sorted(kept.contacts)
     for cid in sorted(by_target):
-        preps = sorted((p for gi in by_target[cid] for p in groups[gi]), key=lambda p: p.index)
+        preps = sorted((p for gi in by_target[cid] for p in groups[gi]), key=lambda p: p.record)
         update = _update(by_id[cid], preps, records, owners, source)
         if update is None:
             unchanged.append(cid)
@@ -306,7 +321,7 @@ def _update(
     source: str,
 ) -> PlannedUpdate | None:
     """What the records that landed on `contact` change there; None when nothing does."""
-    values = combine([records[p.index] for p in preps])
+    values = combine([records[p.record] for p in preps])
     values["full_name"] = display_name(values, full=False)
     changes = record_changes(contact, values, owners, source)
     claimed: dict[KeyKind, list[str]] = {kind: [] for kind in RANKS}
@@ -317,7 +332,7 @@ def _update(
     unarchive = contact.archived and "archived" not in contact.edited_fields
     if not (changes or add_keys or unarchive):
         return None
-    indexes = tuple(p.index for p in preps)
+    indexes = tuple(p.record for p in preps)
     return PlannedUpdate(contact.id, changes, add_keys, unarchive, indexes)
 
 
@@ -359,7 +374,7 @@ def _match(
     suggestions: dict[tuple[int, int], Suggestion] = {}
     for gi, group in enumerate(groups):
         found = [
-            (cid, kind, records[prep.index].line)
+            (cid, kind, records[prep.record].line)
             for rank, kind in enumerate(RANKS)
             for prep in group
             for value in prep.by_kind()[rank][1]
@@ -385,7 +400,7 @@ def _match(
         if gi in targets:
             continue
         for prep in group:
-            name_uid = _name_uid(ns, records[prep.index]) if prep.name_fallback else None
+            name_uid = _name_uid(ns, records[prep.record]) if prep.name_fallback else None
             if name_uid is None or name_uid in keyless:
                 continue
             cid = owners["source-uid"].get(name_uid)

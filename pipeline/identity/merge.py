@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal, NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from pipeline.models import ContactRecord
-from pipeline.normalize import fallback_name, name_key, unique
+from pipeline.normalize import collapse_ws, fallback_name, name_key, unique
 
 KeyKind = Literal["source-uid", "email", "phone"]
 FieldValue = str | list[str] | None
@@ -114,6 +115,9 @@ def str_list(fields: Mapping[str, object], name: str) -> list[str]:
     return []
 
 
+_scalars = attrgetter(*SCALAR_FIELDS)
+
+
 def record_emails(rec: ContactRecord) -> list[str]:
     return unique([e.strip().casefold() for e in rec.emails if e and e.strip()])
 
@@ -124,6 +128,8 @@ def record_phones(rec: ContactRecord) -> list[str]:
 
 def combine(records: Sequence[ContactRecord]) -> dict[str, FieldValue]:
     """One set of values from several records (file order): first non-empty scalar, lists union."""
+    if len(records) == 1:  # nearly every contact of an import: no union to make
+        return record_values(records[0])
     out: dict[str, FieldValue] = {}
     for name in SCALAR_FIELDS:
         value = None
@@ -135,6 +141,22 @@ def combine(records: Sequence[ContactRecord]) -> dict[str, FieldValue]:
     out["phones"] = unique([p for r in records for p in record_phones(r)])
     out["groups"] = _stripped([g for r in records for g in r.groups])
     out["urls"] = _stripped([u for r in records for u in r.urls])
+    return out
+
+
+def record_values(
+    r: ContactRecord, emails: list[str] | None = None, phones: list[str] | None = None
+) -> dict[str, FieldValue]:
+    """`combine([r])`, without the per-field loops over one record; `emails` and `phones`, when
+    given, are `record_emails(r)` and `record_phones(r)` the caller already has (new lists)."""
+    out: dict[str, FieldValue] = {
+        name: (value.strip() or None) if isinstance(value, str) else None  # _clean, inlined
+        for name, value in zip(SCALAR_FIELDS, _scalars(r), strict=True)
+    }
+    out["emails"] = record_emails(r) if emails is None else emails
+    out["phones"] = record_phones(r) if phones is None else phones
+    out["groups"] = _stripped(r.groups)
+    out["urls"] = _stripped(r.urls)
     return out
 
 
@@ -151,6 +173,8 @@ def _clean(value: object) -> str | None:
 def display_name(values: Mapping[str, object], *, full: bool) -> str | None:
     """A new contact always gets a name (org, email, phone); an update only takes a real name."""
     full_name = scalar(values, "full_name")
+    if full_name and (text := collapse_ws(full_name)):  # fallback_name's first choice
+        return text
     given_name = scalar(values, "given_name")
     family_name = scalar(values, "family_name")
     if not full:

@@ -14,13 +14,16 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TypeVar
 
 from pipeline.identity.merge import Key, KeyKind, Owners
 from pipeline.models import ContactRecord
 
 T = TypeVar("T")
-_RECORD_FIELDS = tuple(f.name for f in fields(ContactRecord) if f.name != "line")
+# What a card digest covers: every field but the line and the photo (hashed as bytes), in
+# declaration order; one attrgetter call reads them all.
+_content = attrgetter(*(f.name for f in fields(ContactRecord) if f.name not in ("line", "photo")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,7 @@ class KeptConflict(Exception):
 
 def card_digest(record: ContactRecord) -> str:
     """The record's content, line number aside (a card that moved in the file is the same)."""
-    values = tuple(getattr(record, name) for name in _RECORD_FIELDS if name != "photo")
-    digest = hashlib.blake2b(repr(values).encode(), digest_size=16)
+    digest = hashlib.blake2b(repr(_content(record)).encode(), digest_size=16)
     digest.update(b"\0photo:" + (record.photo or b""))  # bytes as they are: repr would copy
     return digest.hexdigest()
 
@@ -84,6 +86,7 @@ def select_kept(
     still holds them all, and the plan would find it by them alone."""
     cards = list(cards)
     claims = Counter(key for card in cards for key in card.keys)
+    shared = {key for key, n in claims.items() if n > 1}
     kept: list[int] = []
     contacts: set[int] = set()
     for card in cards:
@@ -94,7 +97,7 @@ def select_kept(
         # A connection date becomes an interaction the user may have deleted: always planned.
         if record.connected_on or known.card != card_digest(record):
             continue
-        if all(claims[key] == 1 for key in card.keys):
+        if shared.isdisjoint(card.keys):
             kept.append(card.index)
             contacts.add(known.contact)
     return Kept(frozenset(kept), frozenset(contacts))

@@ -54,8 +54,9 @@ class ImportWrites:
 
 
 def writes_of(plan: ImportPlan) -> ImportWrites:
+    new = [New(i) for i in range(len(plan.creates))]  # one per insert, shared by its keys
     keys: list[tuple[Ref, Key]] = [
-        (New(i), k) for i, create in enumerate(plan.creates) for k in create.keys
+        (ref, k) for ref, create in zip(new, plan.creates, strict=True) for k in create.keys
     ]
     keys += [(u.contact_id, k) for u in plan.updates for k in u.add_keys]
     landed: list[tuple[int, Ref]] = []
@@ -63,7 +64,7 @@ def writes_of(plan: ImportPlan) -> ImportWrites:
         if m.contact_id is not None:
             landed.append((m.record, m.contact_id))
         elif m.create is not None:
-            landed.append((m.record, New(m.create)))
+            landed.append((m.record, new[m.create]))
     return ImportWrites(
         source=plan.source,
         # The plan's dicts, not copies (a 50,000-card plan's fields twice over): neither the

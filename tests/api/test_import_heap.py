@@ -1,0 +1,30 @@
+"""An import holds the collector's full passes off while it runs, and overlapping imports give
+the thresholds back as they found them (api/services/heap.py)."""
+
+from __future__ import annotations
+
+import gc
+
+from api.services.heap import FULL_COLLECTIONS_HELD, full_collections_held
+
+
+def test_overlapping_imports_restore_the_thresholds_only_when_the_last_one_ends() -> None:
+    before = gc.get_threshold()
+    first, second = full_collections_held(), full_collections_held()
+    first.__enter__()
+    assert gc.get_threshold()[2] >= FULL_COLLECTIONS_HELD
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[2] >= FULL_COLLECTIONS_HELD  # the second import still runs
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
+def test_a_failed_import_gives_the_thresholds_back() -> None:
+    before = gc.get_threshold()
+    try:
+        with full_collections_held():
+            raise RuntimeError("the import failed")
+    except RuntimeError:
+        pass
+    assert gc.get_threshold() == before
