@@ -202,20 +202,14 @@ async def follow_ups(user_id: int, include_id: int | None = None) -> list[Follow
     return [FollowUpOut(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
+_FEED_FOLLOW_UPS = f"""
+SELECT f.id, f.contact, c.full_name, f.what, f.due_on, f.changed_at
+FROM {FollowUp._meta.tablename} f LEFT JOIN {Contact._meta.tablename} c ON c.id = f.contact
+WHERE f."user" = ? AND f.done = ?
+"""
+
+
 async def feed_follow_ups(user_id: int) -> list[FollowUpItem]:
-    rows = (
-        await FollowUp.select(
-            FollowUp.id,
-            FollowUp.contact,
-            FollowUp.contact.full_name.as_alias("name"),
-            FollowUp.what,
-            FollowUp.due_on,
-            FollowUp.changed_at,
-        )
-        .where((FollowUp.user == user_id) & FollowUp.done.eq(False))
-        .run()
-    )
-    return [
-        FollowUpItem(f["id"], f["contact"], f["name"], f["what"], f["due_on"], f["changed_at"])
-        for f in rows
-    ]
+    """The open follow-ups, for the feed (prepared SQL: read at every feed re-render)."""
+    rows = await hot.fetch(_FEED_FOLLOW_UPS, (user_id, False), types="....dt")
+    return [FollowUpItem(f[0], f[1], f[2], f[3], f[4], f[5]) for f in rows]
