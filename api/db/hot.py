@@ -134,6 +134,16 @@ async def fetch(sql: str, args: Sequence[Any] = (), types: str = "") -> list[Row
     return _typed(rows, types)
 
 
+async def write(sql: str, args: Sequence[Any] = (), types: str = "") -> list[Row]:
+    """One INSERT/UPDATE (with RETURNING, its rows) on the current write transaction's
+    connection: the short write paths (recording an interaction) use it where building a
+    Piccolo insert cost more than the statement. Never outside a transaction: on SQLite the
+    inline reader must not write, and every write holds the writer."""
+    if engine().current_transaction.get() is None:
+        raise RuntimeError("hot.write runs inside write_transaction()")
+    return await fetch(sql, args, types)
+
+
 async def fetch_one(sql: str, args: Sequence[Any] = (), types: str = "") -> Row | None:
     rows = await fetch(sql, args, types)
     return rows[0] if rows else None

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
-
 from api.db import hot
 from api.db.tables import Circle, Contact, Reminder
 from api.schemas import TodayItemOut
@@ -42,27 +40,27 @@ async def of_user(user_id: int) -> list[StoredReminder]:
     return [_stored(r) for r in rows]
 
 
+# Read by every recorded interaction (re-placing one contact): prepared SQL (api/db/hot.py).
+_OWN = (
+    "SELECT id, contact, day, uid, sequence, state, changed_at"
+    f" FROM {Reminder._meta.tablename} WHERE contact = ?"
+)
+_TAKEN = (
+    f'SELECT day, count(id) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+    " AND contact <> ? AND day >= ? AND day <= ? GROUP BY day"
+)
+
+
 async def own(contact_id: int) -> list[StoredReminder]:
-    rows = await Reminder.select(*_STORED).where(Reminder.contact == contact_id).run()
-    return [_stored(r) for r in rows]
+    rows = await hot.fetch(_OWN, (contact_id,), types="..d...t")
+    return [StoredReminder(*r) for r in rows]  # the SELECT's columns are the fields, in order
 
 
 async def taken(user_id: int, contact_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
     """How many planned reminders of everyone else each day in [first, last] holds: all that
     re-placing one contact needs of the others (counted by the database, whatever the book)."""
-    rows = (
-        await Reminder.select(Reminder.day, Count(Reminder.id, alias="n"))
-        .where(
-            (Reminder.user == user_id)
-            & (Reminder.state == PLANNED)
-            & (Reminder.contact != contact_id)
-            & (Reminder.day >= first)
-            & (Reminder.day <= last)
-        )
-        .group_by(Reminder.day)
-        .run()
-    )
-    return {r["day"]: int(r["n"]) for r in rows}
+    rows = await hot.fetch(_TAKEN, (user_id, PLANNED, contact_id, first, last), types="d.")
+    return {r[0]: int(r[1]) for r in rows}
 
 
 async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) -> None:
