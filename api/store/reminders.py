@@ -63,7 +63,19 @@ async def taken(user_id: int, contact_id: int, first: dt.date, last: dt.date) ->
     return {r[0]: int(r[1]) for r in rows}
 
 
+# Every recorded interaction moves its contact's reminder: prepared SQL (api/db/hot.py).
+_UPDATE = (
+    f"UPDATE {Reminder._meta.tablename} SET state = ?, changed_at = ?, uid = ?, sequence = ?"
+    " WHERE id = ?"
+)
+_UPDATE_MOVED = (
+    f"UPDATE {Reminder._meta.tablename}"
+    " SET state = ?, changed_at = ?, uid = ?, sequence = ?, day = ? WHERE id = ?"
+)
+
+
 async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) -> None:
+    """Inside a write transaction (the refresh that planned `writes`)."""
     inserts = []
     for w in writes:
         if w.reminder_id is None:
@@ -79,12 +91,11 @@ async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) 
                 )
             )
             continue
-        values: dict[Any, Any] = {Reminder.state: w.state, Reminder.changed_at: now}
         if w.day is not None:
-            values[Reminder.day] = w.day
-        values[Reminder.uid] = w.uid
-        values[Reminder.sequence] = w.sequence
-        await Reminder.update(values).where(Reminder.id == w.reminder_id).run()
+            args = (w.state, now, w.uid, w.sequence, w.day, w.reminder_id)
+            await hot.write(_UPDATE_MOVED, args)
+        else:
+            await hot.write(_UPDATE, (w.state, now, w.uid, w.sequence, w.reminder_id))
     for chunk in _chunks(inserts, 500):
         await Reminder.insert(*chunk).run()
 
