@@ -13,8 +13,9 @@ directly, for the common case only:
   that, so such requests go on to it);
 - a session that loads (the same store and the same decoding as Litestar's server-side session
   backend) and names a user that exists; otherwise Litestar answers 401 as before;
-- for the contacts list, only `limit` and `offset` in range, each at most once; any other query
-  (search, filters, an out-of-range value Litestar must refuse with its 400) goes on;
+- for the contacts list, only a search (`q`, not empty) and `limit` and `offset` in range, each
+  at most once; any other query (filters, an out-of-range value Litestar must refuse with its
+  400) goes on;
 - a service that raises (a contact that is not the user's: 404) or any other failure: nothing
   was sent yet, so the request goes on to Litestar, which reads the same rows again and answers
   with its usual error mapping. A GET has no side effect, so running it twice is harmless.
@@ -33,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar._parsers import parse_cookie_string
+from litestar._parsers import parse_cookie_string, parse_query_string
 from litestar.stores.base import Store
 
 from api.auth import SESSION_COOKIE, user_of_session
@@ -51,24 +52,30 @@ _decode_session = msgspec.json.Decoder(dict[str, Any]).decode
 Handler = Callable[[UserInfo], Awaitable[Any]]
 
 
-def _page_args(query: bytes) -> tuple[int, int] | None:
-    """(limit, offset) when the query holds nothing else and both are in the route's ranges."""
+def _list_args(query: bytes) -> tuple[str | None, int, int] | None:
+    """(q, limit, offset) when the query holds nothing else, each at most once, `q` not empty
+    and the numbers in the route's ranges; decoded by Litestar's own query parser."""
+    q: str | None = None
     limit, offset = 50, 0
     seen: set[str] = set()
-    for part in query.decode("latin-1").split("&") if query else ():
-        name, eq, value = part.partition("=")
-        if not eq or name in seen or name not in ("limit", "offset"):
-            return None
-        if not _QUERY_INT.match(value):
+    for name, value in parse_query_string(query) if query else ():
+        if name in seen:
             return None
         seen.add(name)
-        if name == "limit":
-            limit = int(value)
+        if name == "q":
+            if not value:
+                return None
+            q = value
+        elif name in ("limit", "offset") and _QUERY_INT.match(value):
+            if name == "limit":
+                limit = int(value)
+            else:
+                offset = int(value)
         else:
-            offset = int(value)
+            return None
     if not (1 <= limit <= 500 and 0 <= offset <= MAX_ID):
         return None
-    return limit, offset
+    return q, limit, offset
 
 
 class HotPaths:
@@ -96,11 +103,11 @@ class HotPaths:
         if path == "/api/today" and not query:
             return self._today
         if path == "/api/contacts":
-            page = _page_args(query)
-            if page is None:
+            listed = _list_args(query)
+            if listed is None:
                 return None
-            limit, offset = page
-            return lambda user: self._contacts(user, limit, offset)
+            q, limit, offset = listed
+            return lambda user: self._contacts(user, q, limit, offset)
         matched = _STRENGTH.match(path)
         if matched and not query:
             contact_id = int(matched.group(1))
@@ -115,8 +122,8 @@ class HotPaths:
     async def _today(self, user: UserInfo) -> Any:
         return await today.today_report(user, self.clock())
 
-    async def _contacts(self, user: UserInfo, limit: int, offset: int) -> Any:
-        items, total = await contacts.list_contacts(user.id, limit=limit, offset=offset)
+    async def _contacts(self, user: UserInfo, q: str | None, limit: int, offset: int) -> Any:
+        items, total = await contacts.list_contacts(user.id, q=q, limit=limit, offset=offset)
         return ContactPage(items, total, limit, offset)
 
     async def _strength(self, user: UserInfo, contact_id: int) -> Any:
