@@ -65,17 +65,12 @@ _TYPES = "".join(_KINDS.get(f, ".") for f in _FIELDS)
 _list_of_str = msgspec.json.Decoder(list[Any])
 
 
-def _decode_list(text: str | None) -> list[Any]:
-    if not text or text == "[]":
-        return []
-    value = _list_of_str.decode(text)
-    return value if isinstance(value, list) else []
-
-
 def _item(row: Sequence[Any]) -> ContactOut:
     values = list(row)
-    for i in _LIST_AT:
-        values[i] = _decode_list(values[i])
+    decode = _list_of_str.decode
+    for i in _LIST_AT:  # inline, not a helper's call: five per row, 250 per page of 50
+        text = values[i]
+        values[i] = decode(text) if text and text != "[]" else []
     values[_SCORE_AT] = float(values[_SCORE_AT])
     return ContactOut(*values)
 
