@@ -20,6 +20,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from api import db, outbound, secrets_box
+from api.app_hot import HotPaths
 from api.auth import session_auth
 from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
@@ -157,7 +158,11 @@ GZIP_MINIMUM = 1000
 
 class KithApp(Litestar):
     """Litestar, with the service worker and the manifest answered from memory before the
-    middleware stack (api/routes/web.py says why and what the answer holds)."""
+    middleware stack (api/routes/web.py says why and what the answer holds), and the signed-in
+    reads of every page load answered directly when nothing about them is unusual
+    (api/app_hot.py says why and when)."""
+
+    hot: HotPaths | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -166,6 +171,8 @@ class KithApp(Litestar):
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
+                return
+            if self.hot is not None and await self.hot.answer(scope, send):
                 return
         await super().__call__(scope, receive, send)
 
@@ -227,7 +234,7 @@ def create_app(
                 opt={"skip_session": True},
             )
         )
-    return KithApp(
+    app = KithApp(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State(
@@ -273,6 +280,14 @@ def create_app(
         request_max_body_size=settings.max_upload_bytes,
         debug=False,
     )
+    app.hot = HotPaths(
+        clock,
+        lambda: app.stores.get("sessions"),
+        SECURITY_HEADERS,
+        GZIP_LEVEL,
+        GZIP_MINIMUM,
+    )
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -19,6 +19,7 @@ from litestar.types import Empty
 from api.errors import Forbidden, NotFound, UnsupportedMediaType
 from api.services.users import UserInfo, get_user
 
+SESSION_COOKIE = "kith_session"
 ROTATE_KEY = "kith_rotate_session"
 _NEW_ID_KEY = "kith_new_session_id"
 _LOADED_KEY = "kith_session_loaded"
@@ -89,6 +90,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 async def retrieve_user(
     session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> UserInfo | None:
+    return await user_of_session(session)
+
+
+async def user_of_session(session: dict[str, Any]) -> UserInfo | None:
+    """The account a loaded session names, or None (no user id in it, or no such account)."""
     user_id = session.get("user_id")
     if not isinstance(user_id, int):
         return None
@@ -148,7 +154,7 @@ def same_origin_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
 async def start_session(request: Request[Any, Any, Any], user_id: int) -> None:
     """Sign `user_id` in with a fresh session id, never one planted before (session fixation):
     the old session is deleted and the id rotated."""
-    old = request.cookies.get("kith_session")
+    old = request.cookies.get(SESSION_COOKIE)
     if old:
         await request.app.stores.get("sessions").delete(old)
     request.scope[ROTATE_KEY] = True  # type: ignore[literal-required]
@@ -176,7 +182,7 @@ def session_auth(secure: bool) -> SessionAuth[UserInfo, ServerSideSessionBackend
             samesite="lax",
             httponly=True,
             max_age=60 * 60 * 24 * 30,
-            key="kith_session",
+            key=SESSION_COOKIE,
         ),
         exclude=PUBLIC_PATHS,
     )

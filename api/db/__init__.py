@@ -130,7 +130,9 @@ USER_LOCK_SPACE = 0x4B495448
 
 
 @asynccontextmanager
-async def write_transaction(*, lock_user: int | None = None) -> AsyncIterator[None]:
+async def write_transaction(
+    *, lock_user: int | None = None, short: bool = False
+) -> AsyncIterator[None]:
     """A transaction for writes. On SQLite it is IMMEDIATE: it takes the write lock up front, so
     concurrent read-then-write transactions queue instead of failing with "database is locked",
     and every writer of the file is serialised (which covers `lock_user` too).
@@ -139,9 +141,17 @@ async def write_transaction(*, lock_user: int | None = None) -> AsyncIterator[No
     lock, so one user's imports and rescorings run one at a time across every process, and what
     such a transaction reads next includes everything the previous holder committed (READ
     COMMITTED takes a new snapshot per statement). The lock ends with the transaction.
+
+    `short`: a handful of indexed statements (one interaction, one contact's edit). On SQLite it
+    runs on the event loop's thread (PooledSQLiteEngine.short_transaction says why), so it holds
+    the write lock for microseconds per statement instead of one loop turn each.
     """
     db = engine()
     if db.engine_type == "sqlite":
+        if short and isinstance(db, PooledSQLiteEngine):
+            async with db.short_transaction():
+                yield
+            return
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:

@@ -187,7 +187,7 @@ async def update_contact(
     user_id: int, region: str, contact_id: int, changes: dict[str, Any], now: dt.datetime
 ) -> tuple[ContactOut, bool]:
     """Apply a user's edit; returns the contact and whether its schedule inputs changed."""
-    async with write_transaction(lock_user=user_id):
+    async with write_transaction(lock_user=user_id, short=True):
         current = await get_contact(user_id, contact_id)
         values: dict[str, Any] = {}
         edited = set(current.edited_fields)

@@ -47,12 +47,21 @@ KEY_CHANGED = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RenderedFeed:
     body: bytes
-    gzipped: bytes
     etag: str
     last_modified: dt.datetime
+    _gzipped: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes:
+        """Compressed on the first request that accepts gzip, then kept with the body: a feed
+        re-rendered after each change of the book is often fetched by clients that never ask."""
+        if self._gzipped is None:
+            # mtime=0: the compressed bytes are as deterministic as the feed itself.
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
 
 
 def derive_token(secret_key: str, salt: str) -> str:
@@ -163,8 +172,6 @@ async def rendered_feed(
     body = await _render(settings, await get_user(user_id), today)
     result = RenderedFeed(
         body=body,
-        # mtime=0: the compressed bytes are as deterministic as the feed itself.
-        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
         etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
         last_modified=mark.changed_at,
     )

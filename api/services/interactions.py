@@ -94,7 +94,7 @@ async def record_interaction(
     offline queue that sends twice never doubles an entry.
     """
     validate(item, now, tz_of(user))
-    async with write_transaction(lock_user=user.id):
+    async with write_transaction(lock_user=user.id, short=True):
         loaded = await load_contact(user, contact_id)
         if loaded is None:
             raise NotFound("no such contact")
@@ -159,7 +159,7 @@ async def list_interactions(user_id: int, contact_id: int) -> list[InteractionOu
 
 
 async def delete_interaction(user: UserInfo, interaction_id: int, now: dt.datetime) -> int:
-    async with write_transaction(lock_user=user.id):
+    async with write_transaction(lock_user=user.id, short=True):
         contact_id = await store.contact_of(user.id, interaction_id)
         if contact_id is None:
             raise NotFound("no such interaction")

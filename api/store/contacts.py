@@ -65,17 +65,12 @@ _TYPES = "".join(_KINDS.get(f, ".") for f in _FIELDS)
 _list_of_str = msgspec.json.Decoder(list[Any])
 
 
-def _decode_list(text: str | None) -> list[Any]:
-    if not text or text == "[]":
-        return []
-    value = _list_of_str.decode(text)
-    return value if isinstance(value, list) else []
-
-
 def _item(row: Sequence[Any]) -> ContactOut:
     values = list(row)
-    for i in _LIST_AT:
-        values[i] = _decode_list(values[i])
+    decode = _list_of_str.decode
+    for i in _LIST_AT:  # inline, not a helper's call: five per row, 250 per page of 50
+        text = values[i]
+        values[i] = decode(text) if text and text != "[]" else []
     values[_SCORE_AT] = float(values[_SCORE_AT])
     return ContactOut(*values)
 
@@ -297,13 +292,14 @@ async def schedule_state(user_id: int, contact_id: int) -> ContactState | None:
     )
 
 
+_BIRTHDAYS = (
+    f"SELECT c.id, c.full_name, c.birthday, c.updated_at FROM {Contact._meta.tablename} c"
+    ' WHERE c."user" = ? AND c.archived = ? AND c.birthday IS NOT NULL'
+)
+
+
 async def birthdays(user_id: int) -> list[BirthdayItem]:
-    """The birthdays of contacts not archived, for the feed."""
-    rows = (
-        await Contact.select(Contact.id, Contact.full_name, Contact.birthday, Contact.updated_at)
-        .where(
-            (Contact.user == user_id) & Contact.birthday.is_not_null() & Contact.archived.eq(False)
-        )
-        .run()
-    )
-    return [BirthdayItem(p["id"], p["full_name"], p["birthday"], p["updated_at"]) for p in rows]
+    """The birthdays of contacts not archived, for the feed (prepared SQL: read at every feed
+    re-render)."""
+    rows = await hot.fetch(_BIRTHDAYS, (user_id, False), types="...t")
+    return [BirthdayItem(p[0], p[1], p[2], p[3]) for p in rows]

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
-
 from api.db import hot
 from api.db.tables import Circle, Contact, Reminder
 from api.schemas import TodayItemOut
@@ -42,30 +40,42 @@ async def of_user(user_id: int) -> list[StoredReminder]:
     return [_stored(r) for r in rows]
 
 
+# Read by every recorded interaction (re-placing one contact): prepared SQL (api/db/hot.py).
+_OWN = (
+    "SELECT id, contact, day, uid, sequence, state, changed_at"
+    f" FROM {Reminder._meta.tablename} WHERE contact = ?"
+)
+_TAKEN = (
+    f'SELECT day, count(id) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+    " AND contact <> ? AND day >= ? AND day <= ? GROUP BY day"
+)
+
+
 async def own(contact_id: int) -> list[StoredReminder]:
-    rows = await Reminder.select(*_STORED).where(Reminder.contact == contact_id).run()
-    return [_stored(r) for r in rows]
+    rows = await hot.fetch(_OWN, (contact_id,), types="..d...t")
+    return [StoredReminder(*r) for r in rows]  # the SELECT's columns are the fields, in order
 
 
 async def taken(user_id: int, contact_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
     """How many planned reminders of everyone else each day in [first, last] holds: all that
     re-placing one contact needs of the others (counted by the database, whatever the book)."""
-    rows = (
-        await Reminder.select(Reminder.day, Count(Reminder.id, alias="n"))
-        .where(
-            (Reminder.user == user_id)
-            & (Reminder.state == PLANNED)
-            & (Reminder.contact != contact_id)
-            & (Reminder.day >= first)
-            & (Reminder.day <= last)
-        )
-        .group_by(Reminder.day)
-        .run()
-    )
-    return {r["day"]: int(r["n"]) for r in rows}
+    rows = await hot.fetch(_TAKEN, (user_id, PLANNED, contact_id, first, last), types="d.")
+    return {r[0]: int(r[1]) for r in rows}
+
+
+# Every recorded interaction moves its contact's reminder: prepared SQL (api/db/hot.py).
+_UPDATE = (
+    f"UPDATE {Reminder._meta.tablename} SET state = ?, changed_at = ?, uid = ?, sequence = ?"
+    " WHERE id = ?"
+)
+_UPDATE_MOVED = (
+    f"UPDATE {Reminder._meta.tablename}"
+    " SET state = ?, changed_at = ?, uid = ?, sequence = ?, day = ? WHERE id = ?"
+)
 
 
 async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) -> None:
+    """Inside a write transaction (the refresh that planned `writes`)."""
     inserts = []
     for w in writes:
         if w.reminder_id is None:
@@ -81,12 +91,11 @@ async def save(user_id: int, writes: Sequence[ReminderWrite], now: dt.datetime) 
                 )
             )
             continue
-        values: dict[Any, Any] = {Reminder.state: w.state, Reminder.changed_at: now}
         if w.day is not None:
-            values[Reminder.day] = w.day
-        values[Reminder.uid] = w.uid
-        values[Reminder.sequence] = w.sequence
-        await Reminder.update(values).where(Reminder.id == w.reminder_id).run()
+            args = (w.state, now, w.uid, w.sequence, w.day, w.reminder_id)
+            await hot.write(_UPDATE_MOVED, args)
+        else:
+            await hot.write(_UPDATE, (w.state, now, w.uid, w.sequence, w.reminder_id))
     for chunk in _chunks(inserts, 500):
         await Reminder.insert(*chunk).run()
 
@@ -136,41 +145,20 @@ class FeedReminder:
     last_at: dt.datetime | None
 
 
+# The feed's reads are prepared SQL too (api/db/hot.py): a feed fetch after any change of the
+# user's book reads them again, and building the Piccolo queries cost more than running them.
+# Bounded by the feed's window of days (index on user, state, day).
+_FOR_FEED = f"""
+SELECT r.uid, r.contact, c.full_name, r.day, r.sequence, r.changed_at, ci.name, c.health,
+       c.last_kind, c.last_at
+FROM {Reminder._meta.tablename} r
+LEFT JOIN {Contact._meta.tablename} c ON c.id = r.contact
+LEFT JOIN {Circle._meta.tablename} ci ON ci.id = c.circle
+WHERE r."user" = ? AND r.state = ? AND r.day >= ? AND r.day <= ?
+"""
+
+
 async def for_feed(user_id: int, first: dt.date, last: dt.date) -> list[FeedReminder]:
     """Planned reminders on days in [first, last], with what the feed shows of the contact."""
-    rows = (
-        await Reminder.select(
-            Reminder.uid,
-            Reminder.contact,
-            Reminder.day,
-            Reminder.sequence,
-            Reminder.changed_at,
-            Reminder.contact.full_name.as_alias("name"),
-            Reminder.contact.circle.name.as_alias("circle"),  # type: ignore[union-attr]
-            Reminder.contact.health.as_alias("health"),
-            Reminder.contact.last_kind.as_alias("last_kind"),
-            Reminder.contact.last_at.as_alias("last_at"),
-        )
-        .where(
-            (Reminder.user == user_id)
-            & (Reminder.state == PLANNED)
-            & (Reminder.day >= first)
-            & (Reminder.day <= last)
-        )
-        .run()
-    )
-    return [
-        FeedReminder(
-            r["uid"],
-            r["contact"],
-            r["name"],
-            r["day"],
-            r["sequence"],
-            r["changed_at"],
-            r["circle"],
-            r["health"],
-            r["last_kind"],
-            r["last_at"],
-        )
-        for r in rows
-    ]
+    rows = await hot.fetch(_FOR_FEED, (user_id, PLANNED, first, last), types="...d.t...t")
+    return [FeedReminder(*r) for r in rows]  # the SELECT's columns are the fields, in order

@@ -110,19 +110,35 @@ def render_feed(
     base = cal.base_url.rstrip("/")
 
     # Duplicate keys are a caller bug; the latest item wins whatever the input order (repr breaks
-    # the remaining ties), so a permutation of the input can never change the bytes.
-    ordered = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
-    latest = {r.uid: r for r in ordered}
+    # the remaining ties), so a permutation of the input can never change the bytes. Without
+    # duplicates (the usual case) no item replaces another and the events are ordered by day and
+    # UID below, so the input order cannot matter and the sort (repr per item: about a third of a
+    # re-render's time) is skipped.
+    reminders, birthdays, followups = list(reminders), list(birthdays), list(followups)
+    # A naive time is refused even when its item is not rendered.
+    for changed_at in [
+        *(r.changed_at for r in reminders),
+        *(b.changed_at for b in birthdays),
+        *(f.changed_at for f in followups),
+    ]:
+        _utc(changed_at)
+    if len({r.uid for r in reminders}) < len(reminders):
+        reminders = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
+    if len({b.contact_id for b in birthdays}) < len(birthdays):
+        birthdays = sorted(birthdays, key=lambda b: (_utc(b.changed_at), repr(b)))
+    if len({f.id for f in followups}) < len(followups):
+        followups = sorted(followups, key=lambda f: (_utc(f.changed_at), repr(f)))
+    latest = {r.uid: r for r in reminders}
     events: dict[str, tuple[dt.date, bytes]] = {}
     alarm, user_key = cal.alarm_hour, cal.user_key
     for item in latest.values():
         if first <= item.day <= last:
             build = partial(_reminder_event, item, base, alarm)
             _put(events, ("r", item, base, alarm), build)
-    for birthday in sorted(birthdays, key=lambda b: (_utc(b.changed_at), repr(b))):
+    for birthday in birthdays:
         build_birthday = partial(_birthday_event, birthday, user_key, base, alarm)
         _put(events, ("b", birthday, user_key, base, alarm), build_birthday)
-    for followup in sorted(followups, key=lambda f: (_utc(f.changed_at), repr(f))):
+    for followup in followups:
         if first <= followup.due_on <= last:
             build = partial(_followup_event, followup, user_key, base, alarm)
             _put(events, ("f", followup, user_key, base, alarm), build)
