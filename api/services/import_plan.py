@@ -160,8 +160,9 @@ async def remember(
     pairs = rememberable_pairs(records, planned, new_ids)
     if not pairs and not planned.old:
         return
+    by_index = planned.cards_by_index
     await import_cards.forget(
-        user_id, source, planned.old, {planned.cards_by_index[i].uid for i in planned.kept.records}
+        user_id, source, planned.old, {by_index[i].uid for i in planned.kept.records}
     )
     await remember_pairs(user_id, source, records, pairs)
 

@@ -57,33 +57,47 @@ from pipeline.models import ContactRecord, ImportIssue, ParseResult
 Chunks = Callable[[], Iterable[bytes]]  # a file read in chunks, from its start at each call
 
 
+# What became of a contact a card landed on, as bits above the SCALAR_FIELDS' eight.
+_NEW, _UPDATED, _UNCHANGED = 1 << 8, 1 << 9, 1 << 10
+_LINE = 11  # the first card's line is stored above those
+
+
 @dataclass(slots=True)
 class _Totals:
-    """What the batches did so far: compact (contact ids and counts), never records."""
+    """What the batches did so far: one small int per contact, never records (a 200,000-card
+    file keeps a few megabytes here)."""
 
-    created: set[int] = field(default_factory=set)
-    updated: set[int] = field(default_factory=set)
-    unchanged: set[int] = field(default_factory=set)
-    touched: set[int] = field(default_factory=set)  # every contact a record or key reached
-    unarchived: set[int] = field(default_factory=set)
-    # Contact a card landed on -> its first card's line << 8 | the SCALAR_FIELDS its cards gave.
+    # Contact a card landed on -> its first card's line << _LINE | what became of it | the
+    # SCALAR_FIELDS its cards gave a value for.
     landed: dict[int, int] = field(default_factory=dict)
-    remembered: set[str] = field(default_factory=set)  # card uids remembered by this import
+    reached: set[int] = field(default_factory=set)  # contacts only a key reached (suggestions)
+    unarchived: set[int] = field(default_factory=set)
+    new: int = 0
     skipped: int = 0
     interactions: int = 0
     any_records: bool = False
     versions: Counter[str] = field(default_factory=Counter)
 
     def counts(self, archived: int) -> dict[str, int]:
-        updated = self.updated.difference(self.created)
+        updated = unchanged = 0
+        for state in self.landed.values():
+            if state & _NEW:
+                continue
+            if state & _UPDATED:
+                updated += 1
+            elif state & _UNCHANGED:
+                unchanged += 1
         return {
-            "new": len(self.created),
-            "updated": len(updated),
-            "unchanged": len(self.unchanged.difference(updated, self.created)),
+            "new": self.new,
+            "updated": updated,
+            "unchanged": unchanged,
             "archived": archived,
             "skipped": self.skipped,
             "interactions": self.interactions,
         }
+
+    def created(self) -> set[int]:
+        return {cid for cid, state in self.landed.items() if state & _NEW}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +161,9 @@ def _as_one_plan(plan: ImportPlan, totals: _Totals) -> tuple[ImportPlan, list[Im
         had = landed.get(match.contact_id) if match.contact_id is not None else None
         if had is not None:
             again.add(match.line)
-            issues.append(ImportIssue(match.line, f"{_SAME}{had >> 8}: merged into one contact"))
+            issues.append(
+                ImportIssue(match.line, f"{_SAME}{had >> _LINE}: merged into one contact")
+            )
     if again:
         kept = [i for i in plan.issues if not (i.line in again and i.message.startswith(_SAME))]
         plan = replace(plan, issues=tuple(kept))
@@ -192,7 +208,7 @@ async def import_batches(
         planned = replace(planned, plan=plan)
         kept = await _remember(user.id, source, records, planned, new_ids, pending, totals)
         _tally(plan, records, new_ids, kept, totals)
-        if fail_after_rows is not None and len(totals.created) >= fail_after_rows:
+        if fail_after_rows is not None and totals.new >= fail_after_rows:
             raise RuntimeError("injected failure after writing rows")
         del records, planned, plan, result
     if pending:  # cards of this source the file no longer has
@@ -202,8 +218,8 @@ async def import_batches(
         archived = await gone_from_export(
             user.id,
             source,
-            touched=totals.touched,
-            fresh=totals.created | totals.unarchived,
+            touched=totals.landed.keys() | totals.reached,
+            fresh=totals.created() | totals.unarchived,
             any_records=totals.any_records,
             issues=issues,
         )
@@ -223,9 +239,12 @@ async def _remember(
     totals: _Totals,
 ) -> list[tuple[int, int]]:
     """The batch's share of `remember`: its cards' old rows go unless kept, and a card is
-    remembered only if no card of an earlier batch landed on its contact or had its uid (a
-    contact made of cards of several batches depends on all of them, as in one plan)."""
-    kept = {planned.cards_by_index[i].uid for i in planned.kept.records}
+    remembered only if no card of an earlier batch landed on its contact (a contact made of
+    cards of several batches depends on all of them, as in one plan). That also keeps a uid
+    from being remembered twice: a later card with a remembered card's uid lands on the
+    contact holding that uid key (uids match first, DESIGN.md section 4), an earlier one's."""
+    by_index = planned.cards_by_index
+    kept = {by_index[i].uid for i in planned.kept.records}
     stale = []
     landed: list[tuple[int, int]] = []  # kept card -> its contact: it landed there unplanned
     for card in planned.cards:
@@ -237,13 +256,11 @@ async def _remember(
         else:
             stale.append(got[0])
     await import_cards.forget_rows(stale)
-    totals.remembered.update(kept)  # their rows stay
     pairs = [
         (card, cid)
         for card, cid in rememberable_pairs(records, planned, new_ids)
-        if cid not in totals.landed and card.uid not in totals.remembered
+        if cid not in totals.landed
     ]
-    totals.remembered.update(card.uid for card, _ in pairs)
     await remember_pairs(user_id, source, records, pairs)
     return landed
 
@@ -256,11 +273,14 @@ def _tally(
     totals: _Totals,
 ) -> None:
     """Fold one batch's outcome into the totals (after it was written and remembered)."""
-    totals.created.update(new_ids)
-    totals.updated.update(update.contact_id for update in plan.updates)
+    totals.new += len(new_ids)
     totals.unarchived.update(plan.unarchives)
-    totals.unchanged.update(plan.unchanged)
-    landed, touched = totals.landed, totals.touched
+    flags = dict.fromkeys(new_ids, _NEW)
+    for update in plan.updates:
+        flags[update.contact_id] = flags.get(update.contact_id, 0) | _UPDATED
+    for cid in plan.unchanged:
+        flags[cid] = flags.get(cid, 0) | _UNCHANGED
+    landed = totals.landed
     where = [
         (m.record, m.contact_id if m.contact_id is not None else new_ids[m.create or 0])
         for m in plan.matches
@@ -269,9 +289,7 @@ def _tally(
     for index, cid in sorted([*where, *kept]):  # file order: the first card names the contact
         record = records[index]
         had = landed.get(cid)
-        given = _given(record)
-        landed[cid] = (record.line << 8 | given) if had is None else had | given
-        touched.add(cid)
-    touched.update(plan.unchanged)
+        state = _given(record) | flags.get(cid, 0)
+        landed[cid] = (record.line << _LINE | state) if had is None else had | state
     for suggestion in plan.suggestions:
-        touched.update((suggestion.a, suggestion.b))
+        totals.reached.update(c for c in (suggestion.a, suggestion.b) if c not in landed)

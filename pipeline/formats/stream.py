@@ -94,6 +94,8 @@ def read_batches(pieces: Iterable[bytes], *, region: str | None) -> Iterator[Bat
         del piece
         if reader is None:
             reader = reader_for(data, region)
+        # The phone memo is unbounded (one entry per distinct number): per batch, not per file.
+        reader.phones.clear()
         try:
             with no_gc_pauses():
                 contacts, issues, unclean, versions = read_prepared(data, reader)
