@@ -181,8 +181,9 @@ async def import_batches(
     fail_after_rows: int | None = None,
 ) -> Outcome:
     """Import every batch (the caller holds the write transaction with the user's lock)."""
-    old = await import_cards.remembered(user.id, source)
-    pending = dict(old)  # remembered cards no batch has decided about yet
+    # This source's remembered cards that no batch has decided about yet (each batch takes its
+    # own out): the one thing held per card of the source, not per card of the file.
+    pending = await import_cards.remembered(user.id, source)
     totals = _Totals()
     issues: list[ImportIssue] = []
     while (batch := await anyio.to_thread.run_sync(next, batches, None)) is not None:

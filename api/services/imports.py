@@ -141,12 +141,12 @@ async def import_file(
     fail_after_rows: int | None = None,
     run_id: int | None = None,
     nightly_run: int | None = None,
-    batch_cards: int = BATCH_CARDS,
+    batch_cards: int | None = None,
 ) -> ImportReport:
     """Parse, match and persist one file; the report says what changed and every issue.
 
     `raw`: the file's bytes, or a way to read it in chunks (from its start, each time it is
-    called). A vCard export of more than `batch_cards` cards is imported a batch at a time
+    called). A vCard export of more than `batch_cards` (BATCH_CARDS) cards is imported a batch at a time
     (api/services/import_stream.py: bounded memory); any other file whole, as its bytes.
 
     `fail_after_rows` injects a failure after that many records were written (tests prove the
@@ -167,6 +167,7 @@ async def import_file(
         await import_runs.claim_run(
             run_id, filename, PurePath(filename).name, now, nightly_run=nightly_run
         )
+    batch_cards = batch_cards or BATCH_CARDS
     chunks = batched_chunks(raw, fmt, batch_cards)
     if chunks is not None:
         del raw
