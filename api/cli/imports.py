@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,9 +77,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _chunks(path: str) -> Callable[[], Iterator[bytes]]:
-    """The file read in chunks, from its start at each call; a missing or unreadable file
-    fails now, before the database is opened."""
+def _chunks(path: str) -> bytes | Callable[[], Iterator[bytes]]:
+    """A regular file read in chunks, from its start at each call (a missing or unreadable
+    file fails now, before the database is opened); anything else (a named pipe, a device)
+    can be read once only: its bytes."""
+    try:
+        regular = stat.S_ISREG(Path(path).stat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        return read_file(path)
     with _opened(path):
         pass
 
