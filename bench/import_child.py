@@ -97,6 +97,15 @@ def instrument() -> None:
             _wrap_sync(import_plan, name)
         for name in ("load_book", "contact_states", "key_owners", "source_contacts"):
             _wrap_async(import_plan, name)
+    try:  # the batched path of a large vCard export (issue 13)
+        import_stream: Any = importlib.import_module("api.services.import_stream")
+        stream: Any = importlib.import_module("pipeline.formats.stream")
+    except ImportError:
+        import_stream = stream = None
+    if import_stream is not None:
+        _wrap_sync(stream, "read_prepared")  # parsing, one run of cards at a time
+        for name in ("plan_records", "apply_import", "remember_pairs", "gone_from_export"):
+            _wrap_async(import_stream, name)
     _wrap_async(imports, "_finish")
     _wrap_sync(merges, "merge_suggestions")
     _wrap_async(merges, "refresh_suggestions")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from api.cli.common import UserError, account, clock_for, load_settings, read_file, run_db
 from pipeline.formats.dispatch import FORMAT_CHOICES, parse_export
+from pipeline.formats.stream import CHUNK_BYTES
 from pipeline.models import ParseResult, UnreadableFile
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return dry_run(args)
     from api.services.imports import import_file
 
-    raws = [(path, read_file(path)) for path in args.files]
+    raws = [(path, _chunks(path)) for path in args.files]
 
     async def work() -> list[ImportReport]:
         user = await account(args.user)
@@ -43,7 +46,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         reports = []
         while raws:
             path = raws[0][0]
-            # Popped, not held here: once parsed, a large file's bytes are freed for the import.
+            # Read by the import in chunks: a large vCard export is never all in memory.
             reports.append(
                 await import_file(
                     user,
@@ -72,6 +75,38 @@ def cmd_import(args: argparse.Namespace) -> int:
             failed = True
             print(f"kith: {report.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _chunks(path: str) -> bytes | Callable[[], Iterator[bytes]]:
+    """A regular file read in chunks, from its start at each call (a missing or unreadable
+    file fails now, before the database is opened); anything else (a named pipe, a device)
+    can be read once only: its bytes."""
+    try:
+        regular = stat.S_ISREG(Path(path).stat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        return read_file(path)
+    with _opened(path):
+        pass
+
+    def read() -> Iterator[bytes]:
+        with _opened(path) as file:
+            while chunk := file.read(CHUNK_BYTES):
+                yield chunk
+
+    return read
+
+
+def _opened(path: str) -> BinaryIO:
+    try:
+        return Path(path).open("rb")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _print_report(report: ImportReport) -> None:

@@ -9,15 +9,21 @@ is made again without skipping anything, against the whole book.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import anyio
 
 from api.store import import_cards
 from api.store.book import Book, contact_states, key_owners, load_book, source_contacts
+from pipeline.identity.gone import archives_for_full_export
 from pipeline.identity.match import ImportPlan, card_keys, plan_import
-from pipeline.identity.merge import Key, Owners, record_emails, record_phones
+from pipeline.identity.merge import (
+    Key,
+    Owners,
+    record_emails,
+    record_phones,
+)
 from pipeline.identity.unchanged import (
     CardKeys,
     Kept,
@@ -27,7 +33,7 @@ from pipeline.identity.unchanged import (
     rememberable,
     select_kept,
 )
-from pipeline.models import ContactRecord
+from pipeline.models import ContactRecord, ImportIssue
 
 # Up to this many planned cards next to kept ones, the plan loads only the contacts their keys
 # reach; beyond it one read of the whole book is cheaper than the lookups.
@@ -42,6 +48,10 @@ class Planned:
     cards: list[CardKeys]
     owners: Owners  # who held each key the planned records claim, before the import
     old: import_cards.Remembered
+
+    @property
+    def cards_by_index(self) -> dict[int, CardKeys]:
+        return {card.index: card for card in self.cards}
 
 
 def _lookup_values(records: Sequence[ContactRecord], cards: Sequence[CardKeys]) -> set[str]:
@@ -60,17 +70,36 @@ def _lookup_values(records: Sequence[ContactRecord], cards: Sequence[CardKeys]) 
 
 
 async def plan_records(
-    user_id: int, records: Sequence[ContactRecord], *, source: str, full_export: bool
+    user_id: int,
+    records: Sequence[ContactRecord],
+    *,
+    source: str,
+    full_export: bool,
+    old: import_cards.Remembered | None = None,
+    part: bool = False,
 ) -> Planned:
-    """The plan of these records (inside the import's write transaction, under the user's lock)."""
-    old = await import_cards.remembered(user_id, source)
+    """The plan of these records (inside the import's write transaction, under the user's lock).
+
+    `old`: this source's remembered cards, when the caller read them already (a batched import
+    reads them once); `part`: always plan against only the contacts these records reach (a
+    batch of a large file: never the whole book per batch)."""
+    if old is None:
+        old = await import_cards.remembered(user_id, source)
     cards = await anyio.to_thread.run_sync(lambda: card_keys(records, source=source))
     kept = Kept()
-    if old:
-        stored = {uid: known for uid, (_, known) in old.items()}
+    # Only the remembered cards of these records: their contacts' states are read, no others.
+    stored = {card.uid: got[1] for card in cards if (got := old.get(card.uid)) is not None}
+    if stored:
         states = await contact_states(user_id, {known.contact for known in stored.values()})
         kept = await anyio.to_thread.run_sync(lambda: select_kept(records, cards, stored, states))
     left = [card for card in cards if card.index not in kept.records]
+    if part:
+        try:
+            return await _plan_part(user_id, records, cards, left, kept, old, source, full_export)
+        except KeptConflict:
+            return await _plan_part(
+                user_id, records, cards, cards, Kept(), old, source, full_export
+            )
     if kept.records and len(left) <= LOOKUP_MAX:
         try:
             return await _plan_part(user_id, records, cards, left, kept, old, source, full_export)
@@ -128,8 +157,22 @@ async def remember(
     """After the writes: remember each planned card that alone made its contact and whose keys
     all are that contact's, with the contact's state as this import left it. Kept cards keep
     what they had; every other card of this source is forgotten."""
-    plan, cards = planned.plan, planned.cards
-    by_index = {card.index: card for card in cards}
+    pairs = rememberable_pairs(records, planned, new_ids)
+    if not pairs and not planned.old:
+        return
+    by_index = planned.cards_by_index
+    await import_cards.forget(
+        user_id, source, planned.old, {by_index[i].uid for i in planned.kept.records}
+    )
+    await remember_pairs(user_id, source, records, pairs)
+
+
+def rememberable_pairs(
+    records: Sequence[ContactRecord], planned: Planned, new_ids: Sequence[int]
+) -> list[tuple[CardKeys, int]]:
+    """(card, contact) of each planned card worth remembering (see `remember`)."""
+    plan = planned.plan
+    by_index = planned.cards_by_index
     added: dict[int, set[Key]] = {}
     for update in plan.updates:
         added.setdefault(update.contact_id, set()).update(update.add_keys)
@@ -145,11 +188,16 @@ async def remember(
         cid = new_ids[target] if created else target
         if keys_landed(card, cid, planned.owners, None if created else added):
             pairs.append((card, cid))
-    if not pairs and not planned.old:
-        return
-    await import_cards.forget(
-        user_id, source, planned.old, {by_index[i].uid for i in planned.kept.records}
-    )
+    return pairs
+
+
+async def remember_pairs(
+    user_id: int,
+    source: str,
+    records: Sequence[ContactRecord],
+    pairs: Sequence[tuple[CardKeys, int]],
+) -> None:
+    """Remember these cards with their contacts' states as they are now."""
     for start in range(0, len(pairs), REMEMBER_CHUNK):  # a chunk at a time: bounded memory
         chunk = pairs[start : start + REMEMBER_CHUNK]
         states = await contact_states(user_id, {cid for _, cid in chunk})
@@ -164,3 +212,28 @@ async def remember(
 
 def _digests(records: Sequence[ContactRecord], pairs: Sequence[tuple[CardKeys, int]]) -> list[str]:
     return [card_digest(records[card.index]) for card, _ in pairs]
+
+
+async def gone_from_export(
+    user_id: int,
+    source: str,
+    *,
+    touched: Collection[int],
+    fresh: Collection[int],
+    any_records: bool,
+    issues: list[ImportIssue],
+) -> list[int]:
+    """After every batch of a full export: the contacts of this source it no longer has, as
+    one plan of the whole file would archive them (`archives_for_full_export`, with its guard
+    against a truncated export). `touched`: every contact a record of the file reached (kept
+    ones too); `fresh`: the contacts this import created or unarchived (not the source's before).
+    """
+    mine = await source_contacts(user_id, source)
+    before = mine.difference(fresh)
+    gone = before.difference(touched)
+    book = await load_book(user_id, gone) if gone else Book([], {})
+    existing = book.contacts()
+    seen = set(touched)
+    return archives_for_full_export(
+        existing, seen, source, any_records, issues, len(before) - len(gone)
+    )

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import PurePath
+from typing import TypeVar
 
 import anyio
 
@@ -18,20 +17,32 @@ from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import meetings, merges, strength
-from api.services.heap import full_collections_held
+from api.services.heap import parsed_heap_frozen
+from api.services.import_apply import Photos, apply_import, thumbnails
 from api.services.import_plan import plan_records, remember
-from api.services.photos import Thumb, thumbnail
+from api.services.import_stream import Chunks, Outcome, batched_chunks, import_batches
 from api.services.users import UserInfo
 from api.store import import_runs, nightly_runs
 from api.store.book import key_values, load_existing
-from api.store.imports import Progress, StalePlan, execute_writes
+from api.store.imports import Progress, StalePlan
 from pipeline.formats.dispatch import parse_export
-from pipeline.identity.match import ImportPlan, card_keys, probably_new
-from pipeline.identity.writes import ImportWrites, Ref, writes_of
+from pipeline.formats.stream import (
+    BATCH_CARDS,
+    read_batches,
+    split_pieces,
+)
+from pipeline.identity.match import card_keys, probably_new
 from pipeline.limits import bounded_key, clip_records
-from pipeline.models import ContactRecord, ImportIssue, ParseResult, UnreadableFile
+from pipeline.models import ImportIssue, ParseResult, UnreadableFile
 
-__all__ = ["ImportReport", "Progress", "import_file", "import_records", "load_existing"]
+__all__ = [
+    "ImportReport",
+    "Progress",
+    "apply_import",
+    "import_file",
+    "import_records",
+    "load_existing",
+]
 
 # Merge suggestions right after a small import (the user is looking); after a bulk import they
 # are left to the nightly job, which runs them over the whole address book anyway.
@@ -43,8 +54,8 @@ PLAN_ATTEMPTS = 3
 # Key values looked up one IN list at a time up to this many; beyond, all of them in one read.
 KEY_LOOKUP_MAX = 20_000
 COUNT_KEYS = ("new", "updated", "unchanged", "archived", "skipped", "interactions")
+T = TypeVar("T")
 ImportReport = ImportReportOut  # what an import returns is what the API serves
-Photos = dict[int, Thumb]  # record index -> its photo's thumbnail
 
 
 def source_name(fmt: str, filename: str, import_source_id: int | None) -> str:
@@ -59,28 +70,6 @@ def source_name(fmt: str, filename: str, import_source_id: int | None) -> str:
     # A long name is shortened with a hash of all of it: the namespace fits contact.source and
     # leaves room in contact_key.value, and two long names never share one.
     return bounded_key(f"file:{family}:", PurePath(filename).name.casefold(), SOURCE_NAME_MAX)
-
-
-def _connected_at(record: ContactRecord) -> dt.datetime | None:
-    if not record.connected_on:
-        return None
-    try:
-        day = dt.date.fromisoformat(record.connected_on[:10])
-    except ValueError:
-        return None
-    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-
-
-def _photo_records(writes: ImportWrites, records: Sequence[ContactRecord]) -> list[int | None]:
-    """Per inserted contact, the index of its first record with a photo (None: no photo)."""
-    return [
-        next((i for i in insert.records if records[i].photo), None) for insert in writes.inserts
-    ]
-
-
-def _thumbnails(records: Sequence[ContactRecord], indexes: Iterable[int]) -> Photos:
-    """Thumbnails of these records' photos (CPU-bound: run in a worker thread)."""
-    return {i: thumbnail(records[i].photo or b"") for i in indexes}
 
 
 async def prepare_photos(user: UserInfo, result: ParseResult, *, source: str) -> Photos:
@@ -104,61 +93,7 @@ async def prepare_photos(user: UserInfo, result: ParseResult, *, source: str) ->
         # Only the keys these records claim: a large book is not read for a few photos.
         known = await key_values(user.id, claimed if len(claimed) <= KEY_LOOKUP_MAX else None)
     wanted = probably_new(records, with_photo, known, source=source)
-    return await anyio.to_thread.run_sync(lambda: _thumbnails(records, wanted))
-
-
-async def _photos(
-    writes: ImportWrites, records: Sequence[ContactRecord], prepared: Photos
-) -> tuple[list[bytes | None], list[ImportIssue]]:
-    """A thumbnail per inserted contact, and an issue for each photo that was skipped."""
-    indexes = _photo_records(writes, records)
-    missing = [i for i in indexes if i is not None and i not in prepared]
-    made = await anyio.to_thread.run_sync(lambda: _thumbnails(records, missing)) if missing else {}
-    thumbs: list[bytes | None] = []
-    issues: list[ImportIssue] = []
-    for index in indexes:
-        if index is None:
-            thumbs.append(None)
-            continue
-        thumb = prepared.get(index) or made[index]
-        if thumb.problem:
-            issues.append(ImportIssue(records[index].line, thumb.problem))
-        thumbs.append(thumb.jpeg)
-    return thumbs, issues
-
-
-async def apply_import(
-    user: UserInfo,
-    result: ParseResult,
-    plan: ImportPlan,
-    now: dt.datetime,
-    progress: Progress | None = None,
-    prepared: Photos | None = None,
-    new_ids: list[int] | None = None,
-) -> dict[str, int]:
-    """Persist `plan` (the caller holds the write transaction): its writes, the same list the
-    in-memory applier of the idempotence properties consumes. `prepared` holds the thumbnails
-    `prepare_photos` made before the transaction; `new_ids` receives the inserted contacts' ids
-    (in `plan.creates` order)."""
-    records = result.contacts
-    writes = writes_of(plan)
-    photos, photo_issues = await _photos(writes, records, prepared or {})
-    connections: list[tuple[Ref, dt.datetime]] = []
-    for index, ref in writes.landed:
-        at = _connected_at(records[index])
-        if at is not None and at <= now:
-            connections.append((ref, at))
-    added = await execute_writes(
-        user.id,
-        writes,
-        photos=photos,
-        connections=connections,
-        now=now,
-        progress=progress,
-        new_ids=new_ids,
-    )
-    result.issues.extend(photo_issues)
-    return {**plan.counts, "interactions": added}
+    return await anyio.to_thread.run_sync(lambda: thumbnails(records, wanted))
 
 
 async def import_records(
@@ -193,7 +128,7 @@ def _issues(path: str, issues: Iterable[ImportIssue]) -> list[IssueOut]:
 
 async def import_file(
     user: UserInfo,
-    raw: bytes,
+    raw: bytes | Chunks,
     *,
     filename: str,
     now: dt.datetime,
@@ -205,8 +140,13 @@ async def import_file(
     fail_after_rows: int | None = None,
     run_id: int | None = None,
     nightly_run: int | None = None,
+    batch_cards: int | None = None,
 ) -> ImportReport:
     """Parse, match and persist one file; the report says what changed and every issue.
+
+    `raw`: the file's bytes, or a way to read it in chunks (from its start, each time it is
+    called). A vCard export of more than `batch_cards` (BATCH_CARDS) cards is imported a batch at a time
+    (api/services/import_stream.py: bounded memory); any other file whole, as its bytes.
 
     `fail_after_rows` injects a failure after that many records were written (tests prove the
     database is left as it was). `run_id`: the queued ImportRun a background job takes over
@@ -226,6 +166,25 @@ async def import_file(
         await import_runs.claim_run(
             run_id, filename, PurePath(filename).name, now, nightly_run=nightly_run
         )
+    batch_cards = batch_cards or BATCH_CARDS
+    chunks = batched_chunks(raw, fmt, batch_cards)
+    if chunks is not None:
+        del raw
+        return await _import_batched(
+            user,
+            chunks,
+            run_id,
+            filename=filename,
+            now=now,
+            region=region or user.region,
+            import_source_id=import_source_id,
+            full_export=full_export,
+            progress=progress,
+            fail_after_rows=fail_after_rows,
+            batch_cards=batch_cards,
+        )
+    if not isinstance(raw, bytes):
+        raw = b"".join(raw())
     parse = functools.partial(
         parse_export,
         raw,
@@ -279,7 +238,7 @@ async def import_file(
             return counts
 
     try:
-        with _parsed_heap_frozen():
+        with parsed_heap_frozen():
             if result.interactions is None:
                 source = source_name(result.format, filename, import_source_id)
                 photos = await prepare_photos(user, result, source=source)
@@ -291,6 +250,63 @@ async def import_file(
         issues = _issues(filename, result.issues)
         return await _finish(run_id, "failed", result.format, {}, issues, message, now)
     issues = _issues(filename, sorted(result.issues, key=lambda i: i.line))
+    return await _afterwards(user, run_id, result.format, counts, issues, filename, now)
+
+
+async def _import_batched(
+    user: UserInfo,
+    chunks: Chunks,
+    run_id: int,
+    *,
+    filename: str,
+    now: dt.datetime,
+    region: str | None,
+    import_source_id: int | None,
+    full_export: bool,
+    progress: Progress | None,
+    fail_after_rows: int | None,
+    batch_cards: int,
+) -> ImportReport:
+    """`import_file` of a large vCard export: every batch in the import's one transaction."""
+    source = source_name("vcard", filename, import_source_id)
+
+    async def attempt() -> Outcome:
+        async with write_transaction(lock_user=user.id):
+            batches = read_batches(split_pieces(chunks(), batch_cards), region=region)
+            outcome = await import_batches(
+                user,
+                batches,
+                source=source,
+                now=now,
+                full_export=full_export,
+                progress=progress,
+                fail_after_rows=fail_after_rows,
+            )
+            issues = _issues(filename, sorted(outcome.issues, key=lambda i: i.line))
+            await _finish(run_id, "ok", outcome.format, outcome.counts, issues, None, now)
+            return outcome
+
+    try:
+        outcome = await until_fresh(attempt)
+    except Exception as exc:
+        message = (
+            f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"
+        )
+        return await _finish(run_id, "failed", None, {}, [], message, now)
+    issues = _issues(filename, sorted(outcome.issues, key=lambda i: i.line))
+    return await _afterwards(user, run_id, outcome.format, outcome.counts, issues, filename, now)
+
+
+async def _afterwards(
+    user: UserInfo,
+    run_id: int,
+    fmt: str,
+    counts: dict[str, int],
+    issues: list[IssueOut],
+    filename: str,
+    now: dt.datetime,
+) -> ImportReport:
+    """After a committed import: rescoring and merge suggestions, then the run's report."""
     try:
         if counts.get("interactions") or counts.get("archived"):
             await strength.refresh_user(user, now)
@@ -302,25 +318,11 @@ async def import_file(
             f"{filename}: imported, but rescoring afterwards failed ({type(exc).__name__}: "
             f"{exc}); scores and reminders are as before the import"
         )
-        return await _finish(run_id, "failed", result.format, counts, issues, message, now)
+        return await _finish(run_id, "failed", fmt, counts, issues, message, now)
     return await import_runs.get_run(run_id)
 
 
-@contextmanager
-def _parsed_heap_frozen() -> Iterator[None]:
-    """The parsed file is millions of objects that live as long as the import and hold no
-    cycles; every full collection the planning and writing trigger would walk them all again (a
-    fifth of a 50,000-card import's time). `gc.freeze` keeps them out of the collector's way
-    until the import is written; full collections wait too (api/services/heap.py)."""
-    gc.freeze()
-    try:
-        with full_collections_held():
-            yield
-    finally:
-        gc.unfreeze()
-
-
-async def until_fresh(attempt: Callable[[], Awaitable[dict[str, int]]]) -> dict[str, int]:
+async def until_fresh(attempt: Callable[[], Awaitable[T]]) -> T:
     """Run `attempt` (one transaction: load, plan, write) until its plan is not stale, at most
     PLAN_ATTEMPTS times; each stale try was rolled back whole."""
     for _ in range(PLAN_ATTEMPTS - 1):

@@ -45,3 +45,10 @@ async def add(user_id: int, source: str, new: Sequence[tuple[str, str, int, str]
     """Remember these cards: (uid, card digest, contact id, state digest)."""
     rows = [(user_id, contact, source, uid, card, state) for uid, card, contact, state in new]
     await insert_many(ImportCard, ["user", "contact", "source", "uid", "card", "state"], rows)
+
+
+async def forget_rows(row_ids: Collection[int]) -> None:
+    """Forget these remembered cards (row ids of `remembered`), in the import's transaction."""
+    rows = sorted(row_ids)
+    for i in range(0, len(rows), 500):
+        await ImportCard.delete().where(ImportCard.id.is_in(rows[i : i + 500])).run()

@@ -55,12 +55,12 @@ def parse_export(
     """
     if fmt not in FORMAT_CHOICES:
         raise UnreadableFile(f"unknown format {fmt!r}")
-    with _no_gc_pauses():
+    with no_gc_pauses():
         return _parse(raw, region, fmt, own_emails, calendar_window, zone)
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
+def no_gc_pauses() -> Iterator[None]:
     """A parse allocates millions of small objects that all live until it returns, and no
     cycles: the cyclic collector, triggered by allocation counts, would walk the growing heap
     again and again for nothing (a tenth of a 50,000-card parse). It runs again afterwards."""
@@ -102,7 +102,7 @@ def _parse(
         from pipeline.formats.vcard.parse import read_vcards
 
         result, unchecked = read_vcards(raw, region=region)
-        _drop_controls(unchecked)
+        drop_controls(unchecked)
         return result
     if kind == "ics":
         from pipeline.formats.ics.parse import parse_calendar
@@ -133,11 +133,11 @@ _TEXT_FIELDS = (
 def _without_controls(result: ParseResult) -> ParseResult:
     """No C0 control character but TAB, LF and CR (a quoted-printable `=00`, a stray NUL)
     reaches a record: the policy is in pipeline/normalize.py."""
-    _drop_controls(result.contacts)
+    drop_controls(result.contacts)
     return result
 
 
-def _drop_controls(records: list[ContactRecord]) -> None:
+def drop_controls(records: list[ContactRecord]) -> None:
     for record in records:
         # Fast path: one search over the record's text joined (almost every record is clean)
         # instead of one per field; "\n" is allowed, so joining cannot create a match.

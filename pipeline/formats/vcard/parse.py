@@ -70,6 +70,22 @@ def read_vcards(raw: bytes, *, region: str | None) -> tuple[ParseResult, list[Co
         raise UnreadableFile("the file is empty")
     data = prepare(raw)
     reader = Reader(region=region, fallback=_legacy_decoder(data))
+    contacts, issues, unclean, versions = read_prepared(data, reader)
+    # most_common keeps first-seen order on ties, so a tie goes to the first card's version.
+    version = versions.most_common(1)[0][0] if versions else "3.0"
+    return ParseResult(format=f"vcard-{version}", contacts=contacts, issues=issues), unclean
+
+
+def reader_for(data: bytes, region: str | None) -> Reader:
+    """The Reader of a file whose (first) prepared bytes are `data`."""
+    return Reader(region=region, fallback=_legacy_decoder(data))
+
+
+def read_prepared(
+    data: bytes, reader: Reader
+) -> tuple[list[ContactRecord], list[ImportIssue], list[ContactRecord], Counter[str]]:
+    """Records, issues (by line), records that may hold control characters, and the cards'
+    versions of `prepare`d bytes (a whole file, or a run of whole cards of one)."""
     issues: list[ImportIssue] = []
     unclean: list[ContactRecord] = []
     try:
@@ -83,6 +99,4 @@ def read_vcards(raw: bytes, *, region: str | None) -> tuple[ParseResult, list[Co
         unclean.clear()  # the cards are read again from the start
         contacts, versions = _read_all(cards, reader, issues, unclean)
     issues.sort(key=lambda issue: issue.line)
-    # most_common keeps first-seen order on ties, so a tie goes to the first card's version.
-    version = versions.most_common(1)[0][0] if versions else "3.0"
-    return ParseResult(format=f"vcard-{version}", contacts=contacts, issues=issues), unclean
+    return contacts, issues, unclean, versions
