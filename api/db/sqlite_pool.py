@@ -43,6 +43,7 @@ from piccolo.engine.sqlite import (
 from piccolo.querystring import QueryString
 
 from api.db import query_count
+from api.db.sqlite_inline import InlineConnection
 
 READERS = 3
 WRITER_CACHE_KIB = 16_384
@@ -83,67 +84,6 @@ class _LoopPool:
         self.all: list[aiosqlite.Connection] = []
         self.inline: sqlite3.Connection | None = None
         self.inline_writer: InlineConnection | None = None
-
-
-class _InlineCursor:
-    """aiosqlite's cursor API over a sqlite3 cursor, for code that runs inside a transaction
-    (hot.fetch): each call completes at once."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    @property
-    def row_factory(self) -> Any:
-        return self._cursor.row_factory
-
-    @row_factory.setter
-    def row_factory(self, factory: Any) -> None:
-        self._cursor.row_factory = factory
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
-
-
-class InlineConnection:
-    """The part of aiosqlite's connection API that transactions use (Piccolo's BEGIN, COMMIT,
-    savepoints and queries; hot.fetch; api/db/bulk.py), over a sqlite3 connection used on the
-    event loop's thread: every call completes without giving the loop a turn, so a short write
-    transaction holds the write lock only for the time its statements take. Through aiosqlite
-    each statement is a hop to the connection's thread and back, i.e. one turn of the loop: on
-    a busy server, where a turn means every other ready request first, a transaction of nine
-    statements held the write lock for nine turns, and every other writer queued behind it."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    @property
-    def row_factory(self) -> Any:
-        return self._conn.row_factory
-
-    @row_factory.setter
-    def row_factory(self, factory: Any) -> None:
-        self._conn.row_factory = factory
-
-    def execute_now(self, sql: str) -> None:
-        self._conn.execute(sql)
-
-    async def execute(self, sql: str, args: Any = ()) -> _InlineCursor:
-        return _InlineCursor(self._conn.execute(sql, args))
-
-    async def execute_fetchall(self, sql: str, args: Any = ()) -> list[Any]:
-        return self._conn.execute(sql, args).fetchall()
-
-    async def executemany(self, sql: str, rows: Any) -> _InlineCursor:
-        return _InlineCursor(self._conn.executemany(sql, rows))
-
-    async def close(self) -> None:
-        """Kept open for the next transaction (the pool closes it)."""
-
-    def close_now(self) -> None:
-        self._conn.close()
 
 
 class PooledTransaction(SQLiteTransaction):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from pipeline.identity.gone import archives_for_full_export
+from pipeline.identity.keys import Prepared, card_keys, name_uid, prepare, probably_new
 from pipeline.identity.merge import (
     ExistingContact,
     FieldValue,
@@ -20,15 +19,11 @@ from pipeline.identity.merge import (
     display_name,
     new_keys,
     record_changes,
-    record_emails,
-    record_phones,
     record_values,
 )
-from pipeline.identity.unchanged import CardKeys, Kept, KeptConflict
+from pipeline.identity.unchanged import Kept, KeptConflict
 from pipeline.identity.writes import apply_plan
-from pipeline.limits import bounded_key
 from pipeline.models import ContactRecord, ImportIssue
-from pipeline.normalize import fallback_name, name_key
 
 __all__ = [
     "ExistingContact",
@@ -45,7 +40,6 @@ __all__ = [
 ]
 
 RANKS: tuple[KeyKind, ...] = ("source-uid", "email", "phone")  # DESIGN.md section 4 order
-_E164 = re.compile(r"^\+[1-9]\d{5,14}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,101 +100,6 @@ class ImportPlan:
         }
 
 
-class _Prepared(NamedTuple):
-    """One record's claimed keys (stored on the contact it lands on), by kind in RANKS order.
-    A named tuple: made up to three times per card of an import, and a frozen dataclass's
-    __init__ (one object.__setattr__ per field) cost more than the fields' values."""
-
-    record: int  # its index in the records planned
-    uids: tuple[str, ...]  # namespaced: the record's own uid, else a synthetic one
-    emails: tuple[str, ...]
-    phones: tuple[str, ...]  # E.164 only
-    name_fallback: bool  # uid-less with an email or phone: may fall back to its name-derived uid
-    keyless_name: bool  # its only key is the name-derived uid
-    kinds: tuple[tuple[KeyKind, tuple[str, ...]], ...]  # the three above, built once
-    all_phones: tuple[str, ...]  # record_phones of the record, E.164 or not
-
-    def by_kind(self) -> tuple[tuple[KeyKind, tuple[str, ...]], ...]:
-        return self.kinds
-
-
-def _name_uid(ns: str, rec: ContactRecord) -> str:
-    display = fallback_name(
-        full_name=rec.full_name,
-        given_name=rec.given_name,
-        family_name=rec.family_name,
-        nickname=rec.nickname,
-        organization=rec.organization,
-        phones=record_phones(rec),
-    )
-    base = (name_key(display) or display.casefold()) if display else ""
-    # A profile URL (LinkedIn's only identifier) separates two connections with the same name.
-    url = next((u.strip() for u in rec.urls if u and u.strip()), None)
-    return bounded_key(ns, f"~name:{base}" + (f"|{url}" if url else ""))
-
-
-def _prepare(index: int, rec: ContactRecord, ns: str) -> _Prepared | None:
-    emails = record_emails(rec)
-    phones = record_phones(rec)
-    named = (rec.full_name, rec.given_name, rec.family_name, rec.nickname, rec.organization)
-    if not emails and not phones and not any(v and v.strip() for v in named):
-        return None  # nothing fallback_name could call it
-    e164 = [p for p in phones if _E164.match(p)]
-    uid = (rec.source_uid or "").strip()
-    keyless = not emails and not e164
-    if uid:
-        synthetic = bounded_key(ns, uid)
-    elif emails:
-        # Synthetic uids give every uid-less record a key in its source's namespace, so re-imports
-        # find it and archiving can tell which sources still contain a contact.
-        synthetic = bounded_key(ns, f"~email:{emails[0]}")
-    elif e164:
-        synthetic = f"{ns}~phone:{e164[0]}"
-    else:
-        synthetic = _name_uid(ns, rec)
-    uids, claimed, e164s = (synthetic,), tuple(emails), tuple(e164)
-    return _Prepared(
-        record=index,
-        uids=uids,
-        emails=claimed,
-        phones=e164s,
-        name_fallback=not uid and not keyless,
-        keyless_name=keyless and not uid,
-        kinds=(("source-uid", uids), ("email", claimed), ("phone", e164s)),
-        all_phones=tuple(phones),
-    )
-
-
-def probably_new(
-    records: Sequence[ContactRecord], indexes: Iterable[int], known: Collection[str], *, source: str
-) -> list[int]:
-    """Which of these records no key in `known` (the user's key values) claims: the ones an
-    import of `source` will most likely insert. A cheap forecast, made without the write lock so
-    work for new contacts (photo thumbnails) can be done before it; `plan_import` decides."""
-    ns = f"{source}:"
-    out = []
-    for i in indexes:
-        prep = _prepare(i, records[i], ns)
-        if prep is not None and not any(
-            v in known for v in (*prep.uids, *prep.emails, *prep.phones)
-        ):
-            out.append(i)
-    return out
-
-
-def card_keys(records: Sequence[ContactRecord], *, source: str) -> list[CardKeys]:
-    """Each plannable record's uid and claimed keys, as `plan_import` would store them."""
-    ns = f"{source}:"
-    out = []
-    for i, rec in enumerate(records):
-        prep = _prepare(i, rec, ns)
-        if prep is not None:
-            keys = tuple((kind, v) for kind, vs in prep.by_kind() for v in vs)
-            fallback = _name_uid(ns, rec) if prep.name_fallback else None
-            out.append(CardKeys(i, prep.uids[0], keys, fallback))
-    return out
-
-
 def plan_import(
     records: Sequence[ContactRecord],
     existing: Sequence[ExistingContact],
@@ -234,11 +133,11 @@ def plan_import(
                 held.setdefault(value, cid)
     issues: list[ImportIssue] = []
     skipped: list[int] = []
-    prepared: list[_Prepared] = []
+    prepared: list[Prepared] = []
     for i, rec in enumerate(records):
         if i in kept.records:
             continue
-        prep = _prepare(i, rec, ns)
+        prep = prepare(i, rec, ns)
         if prep is None:
             skipped.append(i)
             issues.append(ImportIssue(rec.line, "no name, organization, email or phone: skipped"))
@@ -315,7 +214,7 @@ def plan_import(
 
 def _update(
     contact: ExistingContact,
-    preps: list[_Prepared],
+    preps: list[Prepared],
     records: Sequence[ContactRecord],
     owners: Owners,
     source: str,
@@ -336,7 +235,7 @@ def _update(
     return PlannedUpdate(contact.id, changes, add_keys, unarchive, indexes)
 
 
-def _group(prepared: list[_Prepared]) -> list[list[_Prepared]]:
+def _group(prepared: list[Prepared]) -> list[list[Prepared]]:
     """Union-find over shared keys: records of one file that are the same person, in file order."""
     parent = list(range(len(prepared)))
 
@@ -356,14 +255,14 @@ def _group(prepared: list[_Prepared]) -> list[list[_Prepared]]:
                     a, b = find(other), find(pos)
                     # The smaller index stays the root, so groups come out ordered by first record.
                     parent[max(a, b)] = min(a, b)
-    members: dict[int, list[_Prepared]] = {}
+    members: dict[int, list[Prepared]] = {}
     for pos, prep in enumerate(prepared):
         members.setdefault(find(pos), []).append(prep)
     return list(members.values())
 
 
 def _match(
-    groups: list[list[_Prepared]],
+    groups: list[list[Prepared]],
     owners: Owners,
     records: Sequence[ContactRecord],
     ns: str,
@@ -400,10 +299,10 @@ def _match(
         if gi in targets:
             continue
         for prep in group:
-            name_uid = _name_uid(ns, records[prep.record]) if prep.name_fallback else None
-            if name_uid is None or name_uid in keyless:
+            by_name = name_uid(ns, records[prep.record]) if prep.name_fallback else None
+            if by_name is None or by_name in keyless:
                 continue
-            cid = owners["source-uid"].get(name_uid)
+            cid = owners["source-uid"].get(by_name)
             if cid is not None and cid not in taken:
                 wanted[cid].append(gi)
                 break
