@@ -143,8 +143,13 @@ def render_feed(
             build = partial(_followup_event, followup, user_key, base, alarm)
             _put(events, ("f", followup, user_key, base, alarm), build)
 
-    head: bytes = _calendar(cal).to_ical()
-    assert head.endswith(_END)
+    head = _HEADS.get(cal)
+    if head is None:
+        head = _calendar(cal).to_ical()
+        assert head.endswith(_END)
+        if len(_HEADS) >= _MEMO_LIMIT:
+            _HEADS.clear()
+        _HEADS[cal] = head
     chunks = [events[uid][1] for uid in sorted(events, key=lambda u: (events[u][0], u))]
     return head[: -len(_END)] + b"".join(chunks) + _END
 
@@ -156,6 +161,8 @@ _END = b"END:VCALENDAR\r\n"
 # A memo, not state: the same key always gives the same bytes. Bounded: cleared when full.
 _MEMO: dict[tuple[object, ...], tuple[str, dt.date, bytes] | None] = {}
 _MEMO_LIMIT = 20_000
+# The VCALENDAR head depends only on the (frozen) settings: kept the same way, same bound.
+_HEADS: dict[FeedCalendar, bytes] = {}
 
 
 def _put(
