@@ -163,6 +163,28 @@ _MEMO: dict[tuple[object, ...], tuple[str, dt.date, bytes] | None] = {}
 _MEMO_LIMIT = 20_000
 # The VCALENDAR head depends only on the (frozen) settings: kept the same way, same bound.
 _HEADS: dict[FeedCalendar, bytes] = {}
+# Each folded content line by its unfolded text (folding is a pure function of the text and about
+# a third of serialising an event): a changed event keeps most of its lines (UID, SUMMARY, URL,
+# the alarm), so only the lines that changed are folded again. Bounded the same way.
+_LINES: dict[str, bytes] = {}
+_LINES_LIMIT = 50_000
+
+
+def _event_bytes(event: Event) -> bytes:
+    """Exactly `event.to_ical()`: icalendar builds the content lines, and Contentlines.to_ical
+    is each non-empty line folded (Contentline.to_ical), joined and ended by CRLF."""
+    out = []
+    for line in event.content_lines():
+        if not line:
+            continue
+        folded = _LINES.get(line)
+        if folded is None:
+            folded = line.to_ical()
+            if len(_LINES) >= _LINES_LIMIT:
+                _LINES.clear()
+            _LINES[str(line)] = folded
+        out.append(folded)
+    return b"\r\n".join(out) + b"\r\n"
 
 
 def _put(
@@ -177,7 +199,7 @@ def _put(
         held = (
             None
             if event is None
-            else (str(event["UID"]), event.decoded("DTSTART"), event.to_ical())
+            else (str(event["UID"]), event.decoded("DTSTART"), _event_bytes(event))
         )
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
