@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
+from pipeline.feed.memo import MEMO_LIMIT, put
 from pipeline.normalize import ICAL_TEXT_CONTROLS
 
 PRODID = "-//Kith//Kith reconnect feed 1.0//EN"
@@ -121,7 +122,8 @@ def render_feed(
         *(b.changed_at for b in birthdays),
         *(f.changed_at for f in followups),
     ]:
-        _utc(changed_at)
+        if changed_at.tzinfo is None:  # only then does _utc refuse it; the check is per item
+            _utc(changed_at)
     if len({r.uid for r in reminders}) < len(reminders):
         reminders = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
     if len({b.contact_id for b in birthdays}) < len(birthdays):
@@ -134,20 +136,20 @@ def render_feed(
     for item in latest.values():
         if first <= item.day <= last:
             build = partial(_reminder_event, item, base, alarm)
-            _put(events, ("r", item, base, alarm), build)
+            put(events, ("r", item, base, alarm), build)
     for birthday in birthdays:
         build_birthday = partial(_birthday_event, birthday, user_key, base, alarm)
-        _put(events, ("b", birthday, user_key, base, alarm), build_birthday)
+        put(events, ("b", birthday, user_key, base, alarm), build_birthday)
     for followup in followups:
         if first <= followup.due_on <= last:
             build = partial(_followup_event, followup, user_key, base, alarm)
-            _put(events, ("f", followup, user_key, base, alarm), build)
+            put(events, ("f", followup, user_key, base, alarm), build)
 
     head = _HEADS.get(cal)
     if head is None:
         head = _calendar(cal).to_ical()
         assert head.endswith(_END)
-        if len(_HEADS) >= _MEMO_LIMIT:
+        if len(_HEADS) >= MEMO_LIMIT:
             _HEADS.clear()
         _HEADS[cal] = head
     chunks = [events[uid][1] for uid in sorted(events, key=lambda u: (events[u][0], u))]
@@ -155,57 +157,9 @@ def render_feed(
 
 
 _END = b"END:VCALENDAR\r\n"
-# An event's bytes depend only on its item and the calendar settings in the key (nothing on
-# `today`), so they are kept between renders: after one change, a re-render serialises one
-# event, not every event of the book (icalendar's serialisation is most of a render's time).
-# A memo, not state: the same key always gives the same bytes. Bounded: cleared when full.
-_MEMO: dict[tuple[object, ...], tuple[str, dt.date, bytes] | None] = {}
-_MEMO_LIMIT = 20_000
-# The VCALENDAR head depends only on the (frozen) settings: kept the same way, same bound.
+# The VCALENDAR head depends only on the (frozen) settings: kept like the events' bytes
+# (pipeline/feed/memo.py), same bound.
 _HEADS: dict[FeedCalendar, bytes] = {}
-# Each folded content line by its unfolded text (folding is a pure function of the text and about
-# a third of serialising an event): a changed event keeps most of its lines (UID, SUMMARY, URL,
-# the alarm), so only the lines that changed are folded again. Bounded the same way.
-_LINES: dict[str, bytes] = {}
-_LINES_LIMIT = 50_000
-
-
-def _event_bytes(event: Event) -> bytes:
-    """Exactly `event.to_ical()`: icalendar builds the content lines, and Contentlines.to_ical
-    is each non-empty line folded (Contentline.to_ical), joined and ended by CRLF."""
-    out = []
-    for line in event.content_lines():
-        if not line:
-            continue
-        folded = _LINES.get(line)
-        if folded is None:
-            folded = line.to_ical()
-            if len(_LINES) >= _LINES_LIMIT:
-                _LINES.clear()
-            _LINES[str(line)] = folded
-        out.append(folded)
-    return b"\r\n".join(out) + b"\r\n"
-
-
-def _put(
-    events: dict[str, tuple[dt.date, bytes]],
-    key: tuple[object, ...],
-    build: Callable[[], Event | None],
-) -> None:
-    if key in _MEMO:
-        held = _MEMO[key]
-    else:
-        event = build()
-        held = (
-            None
-            if event is None
-            else (str(event["UID"]), event.decoded("DTSTART"), _event_bytes(event))
-        )
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = held
-    if held is not None:
-        events[held[0]] = (held[1], held[2])
 
 
 class _Text(vText):
