@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
@@ -127,6 +128,8 @@ async def close_pool() -> None:
 # The first key of Kith's transaction-scoped advisory locks ("KITH"); the second is the user id.
 # Two-key locks never meet the one-bigint locks other software in the database may take.
 USER_LOCK_SPACE = 0x4B495448
+# The users whose lock the current PostgreSQL transaction holds (for nested write_transactions).
+_LOCKED_USERS: ContextVar[frozenset[int]] = ContextVar("kith_locked_users", default=frozenset())
 
 
 @asynccontextmanager
@@ -155,12 +158,21 @@ async def write_transaction(
         async with db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
+        # Nested in a transaction that already holds this user's lock (refresh_contact inside
+        # record_interaction): taking it again would be one more round trip under the lock.
+        held = _LOCKED_USERS.get() if db.current_transaction.get() is not None else frozenset()
         async with db.transaction() as tx:
-            if lock_user is not None:
-                await tx.connection.execute(
-                    "SELECT pg_advisory_xact_lock($1, $2)", USER_LOCK_SPACE, lock_user
-                )
-            yield
+            if lock_user is None or lock_user in held:
+                yield
+                return
+            await tx.connection.execute(
+                "SELECT pg_advisory_xact_lock($1, $2)", USER_LOCK_SPACE, lock_user
+            )
+            token = _LOCKED_USERS.set(held | {lock_user})
+            try:
+                yield
+            finally:
+                _LOCKED_USERS.reset(token)
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
 from api.schemas import FollowUpOut, InteractionOut
-from api.services.strength import load_contact, refresh_contact, tz_of
+from api.services.strength import load_contact, load_contact_keyed, refresh_contact, tz_of
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -95,16 +95,18 @@ async def record_interaction(
     """
     validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id, short=True):
-        loaded = await load_contact(user, contact_id)
+        if item.key is None:
+            loaded, held_id = await load_contact(user, contact_id), None
+        else:
+            loaded, held_id = await load_contact_keyed(user, contact_id, item.key)
         if loaded is None:
             raise NotFound("no such contact")
         circle_id = loaded[0].circle_id
-        if item.key is not None:
-            held = await store.by_key(user.id, item.key)
-            if held is not None:
-                if held.contact_id != contact_id:
-                    raise BadRequest("that idempotency_key was used for another contact")
-                return held, True
+        held = None if held_id is None else await store.get(held_id)
+        if held is not None:
+            if held.contact_id != contact_id:
+                raise BadRequest("that idempotency_key was used for another contact")
+            return held, True
         interaction_id = await store.insert(
             user.id,
             contact_id,

@@ -83,6 +83,14 @@ async def load_contact(user: UserInfo, contact_id: int) -> Loaded | None:
     return await scoring_store.contact_with_circle(user.id, contact_id)
 
 
+async def load_contact_keyed(
+    user: UserInfo, contact_id: int, key: str
+) -> tuple[Loaded | None, int | None]:
+    """`load_contact`, and the id of the interaction stored under the idempotency `key`, in one
+    read (inside the caller's write transaction)."""
+    return await scoring_store.contact_with_circle_and_key(user.id, contact_id, key)
+
+
 async def refresh_contact(
     user: UserInfo, contact_id: int, now: dt.datetime, *, loaded: Loaded | None = None
 ) -> None:
@@ -98,17 +106,18 @@ async def refresh_contact(
         state, circles = got
         histories, _ = await scoring_store.histories(user.id, [contact_id])
         last = today + dt.timedelta(days=config.horizon_days)
+        own, taken = await reminder_store.own_and_taken(user.id, contact_id, today, last)
         plan = plan_reminders(
             user.id,
             [state],
             histories,
             circles,
-            await reminder_store.own(contact_id),
+            own,
             config=config,
             now=now,
             tz=tz,
             moving=contact_id,
-            taken=await reminder_store.taken(user.id, contact_id, today, last),
+            taken=taken,
         )
         await _save(user, plan, now)
 

@@ -60,16 +60,6 @@ async def get(interaction_id: int) -> InteractionOut | None:
     return (await _outs(rows))[0] if rows else None
 
 
-_BY_KEY = f'SELECT id FROM {Interaction._meta.tablename} WHERE "user" = ? AND dedup_key = ?'
-
-
-async def by_key(user_id: int, key: str) -> InteractionOut | None:
-    """The interaction stored under this idempotency key. Asked before every logged
-    interaction, and nearly always answered "none": one prepared indexed read for that."""
-    held = await hot.fetch_one(_BY_KEY, (user_id, key))
-    return None if held is None else await get(int(held[0]))
-
-
 async def of_contact(contact_id: int) -> list[InteractionOut]:
     """Newest first."""
     rows = (

@@ -40,27 +40,30 @@ async def of_user(user_id: int) -> list[StoredReminder]:
     return [_stored(r) for r in rows]
 
 
-# Read by every recorded interaction (re-placing one contact): prepared SQL (api/db/hot.py).
-_OWN = (
-    "SELECT id, contact, day, uid, sequence, state, changed_at"
+# Read by every recorded interaction (re-placing one contact), inside the user's lock: one
+# prepared statement (api/db/hot.py) for both the contact's own reminder rows and the count per
+# day of everyone else's planned ones, so the lock is held one round trip less. The branches are
+# told apart by the id column, never NULL in a stored row.
+_OWN_AND_TAKEN = (
+    "SELECT id, contact, day, uid, sequence, state, changed_at, NULL"
     f" FROM {Reminder._meta.tablename} WHERE contact = ?"
-)
-_TAKEN = (
-    f'SELECT day, count(id) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+    " UNION ALL"
+    " SELECT NULL, NULL, day, NULL, NULL, NULL, NULL, count(id)"
+    f' FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
     " AND contact <> ? AND day >= ? AND day <= ? GROUP BY day"
 )
 
 
-async def own(contact_id: int) -> list[StoredReminder]:
-    rows = await hot.fetch(_OWN, (contact_id,), types="..d...t")
-    return [StoredReminder(*r) for r in rows]  # the SELECT's columns are the fields, in order
-
-
-async def taken(user_id: int, contact_id: int, first: dt.date, last: dt.date) -> dict[dt.date, int]:
-    """How many planned reminders of everyone else each day in [first, last] holds: all that
-    re-placing one contact needs of the others (counted by the database, whatever the book)."""
-    rows = await hot.fetch(_TAKEN, (user_id, PLANNED, contact_id, first, last), types="d.")
-    return {r[0]: int(r[1]) for r in rows}
+async def own_and_taken(
+    user_id: int, contact_id: int, first: dt.date, last: dt.date
+) -> tuple[list[StoredReminder], dict[dt.date, int]]:
+    """The contact's reminder rows; and how many planned reminders of everyone else each day in
+    [first, last] holds: all that re-placing one contact needs of the others (counted by the
+    database, whatever the book)."""
+    args = (contact_id, user_id, PLANNED, contact_id, first, last)
+    rows = await hot.fetch(_OWN_AND_TAKEN, args, types="..d...t.")
+    own = [StoredReminder(*r[:7]) for r in rows if r[0] is not None]  # the fields, in order
+    return own, {r[2]: int(r[7]) for r in rows if r[0] is None}
 
 
 # Every recorded interaction moves its contact's reminder: prepared SQL (api/db/hot.py).

@@ -94,21 +94,42 @@ async def book_states(user_id: int) -> list[ContactState]:
     ]
 
 
+_WITH_CIRCLE = (
+    "SELECT c.id, c.circle, c.kin, c.cadence_override_days, c.archived, c.entered_on, "
+    "c.created_at, r.name, r.cadence_days, r.slack, r.tier, r.kin{} FROM contact c "
+    'LEFT JOIN circle r ON r.id = c.circle WHERE c.id = ? AND c."user" = ?'
+)
+_CONTACT_WITH_CIRCLE = _WITH_CIRCLE.format("")
+# The same read with the id of the interaction stored under an idempotency key (NULL if none):
+# asked before every keyed interaction, inside the user's lock, so in the same round trip.
+_CONTACT_WITH_CIRCLE_AND_KEY = _WITH_CIRCLE.format(
+    ', (SELECT i.id FROM interaction i WHERE i."user" = ? AND i.dedup_key = ?)'
+)
+
+
 async def contact_with_circle(
     user_id: int, contact_id: int
 ) -> tuple[ContactState, dict[int, CircleRule]] | None:
     """One contact's schedule inputs and the rule of its circle (if any), in one query: all
     that rescoring that contact needs besides its history and the reminders."""
-    rows = await fetch_tuples(
-        "SELECT c.id, c.circle, c.kin, c.cadence_override_days, c.archived, c.entered_on, "
-        "c.created_at, r.name, r.cadence_days, r.slack, r.tier, r.kin FROM contact c "
-        'LEFT JOIN circle r ON r.id = c.circle WHERE c.id = ? AND c."user" = ?',
-        contact_id,
-        user_id,
-    )
+    rows = await fetch_tuples(_CONTACT_WITH_CIRCLE, contact_id, user_id)
+    return _with_circle(rows[0]) if rows else None
+
+
+async def contact_with_circle_and_key(
+    user_id: int, contact_id: int, key: str
+) -> tuple[tuple[ContactState, dict[int, CircleRule]] | None, int | None]:
+    """`contact_with_circle`, and the id of the user's interaction stored under `key` (None if
+    there is none, or no such contact)."""
+    sql = _CONTACT_WITH_CIRCLE_AND_KEY
+    rows = await fetch_tuples(sql, user_id, key, contact_id, user_id)
     if not rows:
-        return None
-    r = rows[0]
+        return None, None
+    held = rows[0][12]
+    return _with_circle(rows[0]), None if held is None else int(held)
+
+
+def _with_circle(r: Sequence[Any]) -> tuple[ContactState, dict[int, CircleRule]]:
     state = ContactState(r[0], r[1], bool(r[2]), r[3], bool(r[4]), r[5], r[6])
     if r[1] is None or r[7] is None:
         return state, {}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
+from pipeline.feed.memo import MEMO_LIMIT, put
 from pipeline.normalize import ICAL_TEXT_CONTROLS
 
 PRODID = "-//Kith//Kith reconnect feed 1.0//EN"
@@ -121,7 +122,8 @@ def render_feed(
         *(b.changed_at for b in birthdays),
         *(f.changed_at for f in followups),
     ]:
-        _utc(changed_at)
+        if changed_at.tzinfo is None:  # only then does _utc refuse it; the check is per item
+            _utc(changed_at)
     if len({r.uid for r in reminders}) < len(reminders):
         reminders = sorted(reminders, key=lambda r: (r.sequence, _utc(r.changed_at), repr(r)))
     if len({b.contact_id for b in birthdays}) < len(birthdays):
@@ -134,49 +136,30 @@ def render_feed(
     for item in latest.values():
         if first <= item.day <= last:
             build = partial(_reminder_event, item, base, alarm)
-            _put(events, ("r", item, base, alarm), build)
+            put(events, ("r", item, base, alarm), build)
     for birthday in birthdays:
         build_birthday = partial(_birthday_event, birthday, user_key, base, alarm)
-        _put(events, ("b", birthday, user_key, base, alarm), build_birthday)
+        put(events, ("b", birthday, user_key, base, alarm), build_birthday)
     for followup in followups:
         if first <= followup.due_on <= last:
             build = partial(_followup_event, followup, user_key, base, alarm)
-            _put(events, ("f", followup, user_key, base, alarm), build)
+            put(events, ("f", followup, user_key, base, alarm), build)
 
-    head: bytes = _calendar(cal).to_ical()
-    assert head.endswith(_END)
+    head = _HEADS.get(cal)
+    if head is None:
+        head = _calendar(cal).to_ical()
+        assert head.endswith(_END)
+        if len(_HEADS) >= MEMO_LIMIT:
+            _HEADS.clear()
+        _HEADS[cal] = head
     chunks = [events[uid][1] for uid in sorted(events, key=lambda u: (events[u][0], u))]
     return head[: -len(_END)] + b"".join(chunks) + _END
 
 
 _END = b"END:VCALENDAR\r\n"
-# An event's bytes depend only on its item and the calendar settings in the key (nothing on
-# `today`), so they are kept between renders: after one change, a re-render serialises one
-# event, not every event of the book (icalendar's serialisation is most of a render's time).
-# A memo, not state: the same key always gives the same bytes. Bounded: cleared when full.
-_MEMO: dict[tuple[object, ...], tuple[str, dt.date, bytes] | None] = {}
-_MEMO_LIMIT = 20_000
-
-
-def _put(
-    events: dict[str, tuple[dt.date, bytes]],
-    key: tuple[object, ...],
-    build: Callable[[], Event | None],
-) -> None:
-    if key in _MEMO:
-        held = _MEMO[key]
-    else:
-        event = build()
-        held = (
-            None
-            if event is None
-            else (str(event["UID"]), event.decoded("DTSTART"), event.to_ical())
-        )
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = held
-    if held is not None:
-        events[held[0]] = (held[1], held[2])
+# The VCALENDAR head depends only on the (frozen) settings: kept like the events' bytes
+# (pipeline/feed/memo.py), same bound.
+_HEADS: dict[FeedCalendar, bytes] = {}
 
 
 class _Text(vText):
