@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from api.clock import Clock, fixed_clock, system_clock
 from api.errors import NotFound, ServiceError
@@ -79,8 +79,14 @@ def _fail(message: str) -> int:
 
 
 def read_file(path: str) -> bytes:
+    with open_file(path) as file:
+        return file.read()
+
+
+def open_file(path: str) -> BinaryIO:
+    """`path` opened for reading bytes, or a UserError saying why it cannot be."""
     try:
-        return Path(path).read_bytes()
+        return Path(path).open("rb")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except IsADirectoryError:

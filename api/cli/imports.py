@@ -8,9 +8,17 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from api.cli.common import UserError, account, clock_for, load_settings, read_file, run_db
+from api.cli.common import (
+    UserError,
+    account,
+    clock_for,
+    load_settings,
+    open_file,
+    read_file,
+    run_db,
+)
 from pipeline.formats.dispatch import FORMAT_CHOICES, parse_export
 from pipeline.formats.stream import CHUNK_BYTES
 from pipeline.models import ParseResult, UnreadableFile
@@ -87,26 +95,15 @@ def _chunks(path: str) -> bytes | Callable[[], Iterator[bytes]]:
         regular = False
     if not regular:
         return read_file(path)
-    with _opened(path):
+    with open_file(path):
         pass
 
     def read() -> Iterator[bytes]:
-        with _opened(path) as file:
+        with open_file(path) as file:
             while chunk := file.read(CHUNK_BYTES):
                 yield chunk
 
     return read
-
-
-def _opened(path: str) -> BinaryIO:
-    try:
-        return Path(path).open("rb")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder, not a file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _print_report(report: ImportReport) -> None:
