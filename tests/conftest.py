@@ -129,6 +129,19 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+async def book_rows() -> tuple[Any, ...]:
+    """Every row of the tables an import writes (contacts, keys, remembered cards, interactions),
+    in id order: equal before and after a failed import when it left the database as it was."""
+    from api.db.tables import Contact, ContactKey, ImportCard, Interaction
+
+    return (
+        await Contact.select().order_by(Contact.id).run(),
+        await ContactKey.select().order_by(ContactKey.id).run(),
+        await ImportCard.select().order_by(ImportCard.id).run(),
+        await Interaction.select().order_by(Interaction.id).run(),
+    )
+
+
 async def make_user(email: str, password: str = PASSWORD, **kwargs: Any) -> Any:
     from api.services.users import create_user
 

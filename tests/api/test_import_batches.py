@@ -12,10 +12,10 @@ import anyio.from_thread
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.db.tables import Contact, ContactKey, ImportCard, Interaction
+from api.db.tables import Contact, ContactKey, ImportCard
 from api.services.imports import ImportReport, import_file
 from api.services.users import UserInfo
-from tests.conftest import make_user
+from tests.conftest import book_rows, make_user
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
@@ -155,22 +155,14 @@ async def test_a_failure_in_a_later_batch_leaves_the_database_as_it_was(clean_db
     _, user = await users()
     await run(user, vcf([card(f"u{i}", name=f"Pat Doe{i}") for i in range(5)]), 3)
 
-    async def snapshot() -> tuple[Any, ...]:
-        return (
-            await Contact.select().order_by(Contact.id).run(),
-            await ContactKey.select().order_by(ContactKey.id).run(),
-            await ImportCard.select().order_by(ImportCard.id).run(),
-            await Interaction.select().order_by(Interaction.id).run(),
-        )
-
-    before = await snapshot()
+    before = await book_rows()
     raw = vcf([card(f"u{i}", name=f"Pat Doe{i}", title="Director") for i in range(5)])
     raw += vcf([card(f"v{i}", name=f"Vic Roe{i}") for i in range(7)])
     # The first new contact is in the second batch of three; the failure comes after it.
     report = await run(user, raw, 3, fail_after_rows=1)
     assert report.status == "failed"
     assert "nothing was changed" in (report.error or "")
-    assert await snapshot() == before
+    assert await book_rows() == before
 
 
 async def test_a_batched_full_export_archives_what_it_no_longer_has(clean_db):

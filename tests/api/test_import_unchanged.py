@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from api.db import write_transaction
-from api.db.tables import Contact, ContactKey, ImportCard, Interaction
+from api.db.tables import Contact, ImportCard
 from api.services import import_plan
 from api.services.import_plan import plan_records
 from api.services.imports import import_file, source_name
 from api.services.users import find_user
 from pipeline.formats.dispatch import parse_export
 from pipeline.identity.match import ImportPlan
+from tests.conftest import book_rows
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
 NAME = "contacts.vcf"
@@ -169,18 +170,10 @@ async def test_the_lookup_path_and_the_whole_book_path_plan_the_same(alice, monk
 async def test_a_failed_re_import_leaves_contacts_keys_and_digests_as_they_were(alice):
     await run(vcf([card(i) for i in range(5)]))
 
-    async def snapshot() -> tuple[Any, ...]:
-        return (
-            await Contact.select().order_by(Contact.id).run(),
-            await ContactKey.select().order_by(ContactKey.id).run(),
-            await ImportCard.select().order_by(ImportCard.id).run(),
-            await Interaction.select().order_by(Interaction.id).run(),
-        )
-
-    before = await snapshot()
+    before = await book_rows()
     raw = vcf([card(i, title="Director") for i in range(5)] + [card(9)])
     await run(raw, fail_after_rows=1)
-    assert await snapshot() == before
+    assert await book_rows() == before
 
 
 async def test_cards_remembered_a_chunk_at_a_time_are_all_remembered(alice, monkeypatch):

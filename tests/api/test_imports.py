@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.db.tables import Contact, ContactKey, ImportRun, Interaction
+from api.db.tables import ImportRun, Interaction
+from tests.conftest import book_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JANE_CSV = DATA / "import" / "google-2024-jane-in-both-exports.csv"
@@ -20,29 +21,14 @@ async def upload(c, path: Path, name: str | None = None, fmt: str = "auto"):
     return r.json()
 
 
-async def _snapshot() -> tuple:
-    contacts = await Contact.select().order_by(Contact.id).run()
-    keys = (
-        await ContactKey.select(ContactKey.contact, ContactKey.kind, ContactKey.value)
-        .order_by(ContactKey.id)
-        .run()
-    )
-    interactions = (
-        await Interaction.select(Interaction.contact, Interaction.kind)
-        .order_by(Interaction.id)
-        .run()
-    )
-    return contacts, keys, interactions
-
-
 async def test_the_same_file_twice_gives_nothing_new_and_nothing_updated(alice):
     first = await upload(alice, JANE_VCF)
     assert first["status"] == "ok" and first["counts"]["new"] == 2
-    before = await _snapshot()
+    before = await book_rows()
     second = await upload(alice, JANE_VCF)
     assert second["counts"]["new"] == 0 and second["counts"]["updated"] == 0
     assert second["counts"]["unchanged"] == 2
-    assert await _snapshot() == before
+    assert await book_rows() == before
 
 
 async def test_a_person_in_a_google_csv_and_an_iphone_vcard_ends_as_one_contact(alice):
@@ -83,7 +69,7 @@ async def test_a_failure_injected_mid_file_leaves_the_database_exactly_as_before
     from api.services.users import find_user
 
     await upload(alice, JANE_CSV)
-    before = await _snapshot()
+    before = await book_rows()
     user = await find_user("alice@example.com")
     import datetime as dt
 
@@ -96,7 +82,7 @@ async def test_a_failure_injected_mid_file_leaves_the_database_exactly_as_before
     )
     assert report.status == "failed"
     assert "nothing was changed" in (report.error or "")
-    assert await _snapshot() == before
+    assert await book_rows() == before
     runs = await ImportRun.select(ImportRun.status).order_by(ImportRun.id).run()
     assert [r["status"] for r in runs] == ["ok", "failed"]
 
