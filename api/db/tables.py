@@ -108,6 +108,10 @@ class ImportCard(Table, tablename="import_card"):
     uid = Varchar(length=KEY_MAX)  # the card's namespaced uid key
     card = Varchar(length=32)  # digest of the parsed record
     state = Varchar(length=32)  # digest of the contact's imported columns after that import
+    # A large file's card recognised by its bytes is not even read (pipeline.identity.unchanged).
+    body = Varchar(length=32, null=True, default=None)  # digest of its bytes
+    given = Integer(default=0)
+    version = Varchar(length=8, default="")
 
 
 class Interaction(Table):

@@ -9,13 +9,14 @@ is made again without skipping anything, against the whole book.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import anyio
 
 from api.store import import_cards
 from api.store.book import Book, contact_states, key_owners, load_book, source_contacts
+from api.store.import_cards import NO_RAW
 from pipeline.identity.gone import archives_for_full_export
 from pipeline.identity.match import ImportPlan, card_keys, plan_import
 from pipeline.identity.merge import (
@@ -196,14 +197,17 @@ async def remember_pairs(
     source: str,
     records: Sequence[ContactRecord],
     pairs: Sequence[tuple[CardKeys, int]],
+    raw: Mapping[int, import_cards.Raw] | None = None,
 ) -> None:
-    """Remember these cards with their contacts' states as they are now."""
+    """Remember these cards with their contacts' states as they are now; `raw`: what a large
+    file's batches recognise a card by next time, by the card's line."""
+    raw = raw or {}
     for start in range(0, len(pairs), REMEMBER_CHUNK):  # a chunk at a time: bounded memory
         chunk = pairs[start : start + REMEMBER_CHUNK]
         states = await contact_states(user_id, {cid for _, cid in chunk})
         digests = await anyio.to_thread.run_sync(_digests, records, chunk)
         new = [
-            (card.uid, digest, cid, states[cid])
+            (card.uid, digest, cid, states[cid], raw.get(records[card.index].line, NO_RAW))
             for (card, cid), digest in zip(chunk, digests, strict=True)
             if cid in states
         ]

@@ -21,6 +21,7 @@ after the last batch, from every contact the file reached. What still differs fr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 from collections import Counter
@@ -30,6 +31,16 @@ from dataclasses import dataclass, field, replace
 import anyio
 
 from api.services.import_apply import apply_import
+from api.services.import_known import (
+    Known,
+    give_back,
+    given_bits,
+    next_piece,
+    raw_of,
+    reaches,
+    recognise,
+    refreshed,
+)
 from api.services.import_plan import (
     Planned,
     gone_from_export,
@@ -41,7 +52,8 @@ from api.services.users import UserInfo
 from api.store import import_cards
 from api.store.imports import Progress, execute_writes
 from pipeline.formats.stream import (
-    Batch,
+    BatchReader,
+    Piece,
     chunks_of,
     cuttable,
     looks_vcard,
@@ -50,6 +62,7 @@ from pipeline.formats.stream import (
 )
 from pipeline.identity.match import ImportPlan
 from pipeline.identity.merge import SCALAR_FIELDS
+from pipeline.identity.unchanged import Stored
 from pipeline.identity.writes import ImportWrites
 from pipeline.limits import clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult
@@ -126,16 +139,6 @@ _SAME = "same person as line "
 _BITS = {name: 1 << bit for bit, name in enumerate(SCALAR_FIELDS)}
 
 
-def _given(record: ContactRecord) -> int:
-    """The SCALAR_FIELDS this card has a value for, as bits (what `combine` would take)."""
-    bits = 0
-    for bit, name in enumerate(SCALAR_FIELDS):
-        value = getattr(record, name)
-        if isinstance(value, str) and value.strip():
-            bits |= 1 << bit
-    return bits
-
-
 def _as_one_plan(plan: ImportPlan, totals: _Totals) -> tuple[ImportPlan, list[ImportIssue]]:
     """The batch's plan as one plan of the whole file would have it: an update of a contact
     that cards of earlier batches landed on keeps no scalar those cards gave (the first card
@@ -172,7 +175,8 @@ def _as_one_plan(plan: ImportPlan, totals: _Totals) -> tuple[ImportPlan, list[Im
 
 async def import_batches(
     user: UserInfo,
-    batches: Iterator[Batch],
+    pieces: Iterator[bytes],
+    reader: BatchReader,
     *,
     source: str,
     now: dt.datetime,
@@ -180,38 +184,34 @@ async def import_batches(
     progress: Progress | None = None,
     fail_after_rows: int | None = None,
 ) -> Outcome:
-    """Import every batch (the caller holds the write transaction with the user's lock)."""
+    """Import every piece of the file (the caller holds the write transaction with the user's
+    lock); cards recognised by their bytes are not read (api/services/import_known.py)."""
+    # The next piece is cut in a worker thread while this one's rows are read and written (a
+    # future: anyio's to_thread gives none; cutting touches no database).
+    loop = asyncio.get_running_loop()
+    ahead = loop.run_in_executor(None, next_piece, pieces, reader)
     # This source's remembered cards that no batch has decided about yet (each batch takes its
     # own out): the one thing held per card of the source, not per card of the file.
     pending = await import_cards.remembered(user.id, source)
+    by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
     totals = _Totals()
     issues: list[ImportIssue] = []
-    while (batch := await anyio.to_thread.run_sync(next, batches, None)) is not None:
-        totals.versions.update(batch.versions)
-        records, clipped = clip_records(batch.contacts)
-        issues += batch.issues
-        issues += clipped
-        del batch
-        planned = await plan_records(
-            user.id, records, source=source, full_export=False, old=pending, part=True
-        )
-        plan, merged = _as_one_plan(planned.plan, totals)
-        issues += plan.issues
-        issues += merged
-        result = ParseResult("vcard", records, [])
-        new_ids: list[int] = []
-        counts = await apply_import(user, result, plan, now, progress, None, new_ids)
-        issues += result.issues  # photos that could not be used
-        totals.interactions += counts["interactions"]
-        totals.skipped += len(plan.skipped)
-        totals.any_records |= bool(planned.cards)
-        # Remembered from the batch's own plan, with the trimmed updates (keys it adds).
-        planned = replace(planned, plan=plan)
-        kept = await _remember(user.id, source, records, planned, new_ids, pending, totals)
-        _tally(plan, records, new_ids, kept, totals)
-        if fail_after_rows is not None and totals.new >= fail_after_rows:
-            raise RuntimeError("injected failure after writing rows")
-        del records, planned, plan, result
+    try:
+        while (piece := await ahead) is not None:
+            ahead = loop.run_in_executor(None, next_piece, pieces, reader)
+            known = await recognise(user.id, piece, pending, by_body)
+            await _one_batch(
+                user, piece, reader, known, pending, totals, issues, source, now, progress
+            )
+            del piece, known
+            if fail_after_rows is not None and totals.new >= fail_after_rows:
+                raise RuntimeError("injected failure after writing rows")
+    finally:
+        # After a failed batch the thread finishes its piece before the file is closed, and
+        # what it ended with is taken (the batch's own failure is the one reported).
+        await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()
     if pending:  # cards of this source the file no longer has
         await import_cards.forget_rows([row for row, _ in pending.values()])
     archived: list[int] = []
@@ -230,6 +230,53 @@ async def import_batches(
     return Outcome(vcard_format(totals.versions), totals.counts(len(archived)), issues)
 
 
+async def _one_batch(
+    user: UserInfo,
+    piece: Piece,
+    reader: BatchReader,
+    known: dict[int, Known],
+    pending: import_cards.Remembered,
+    totals: _Totals,
+    issues: list[ImportIssue],
+    source: str,
+    now: dt.datetime,
+    progress: Progress | None,
+) -> None:
+    """Read, plan, write and remember one piece's cards but the recognised ones (`known`)."""
+    while True:
+        batch = await anyio.to_thread.run_sync(reader.read, piece, known.keys())
+        records, clipped = clip_records(batch.contacts)
+        planned = await plan_records(
+            user.id, records, source=source, full_export=False, old=pending, part=True
+        )
+        if not reaches(planned.plan, {k.stored.contact for k in known.values()}):
+            break
+        give_back(known, pending)  # a card read shares a key with a recognised one
+        known = {}
+    # Versions in file order, so that a tie names the format as one reading would.
+    at = sorted([*batch.versions_at.items(), *((k.line, k.stored.version) for k in known.values())])
+    totals.versions.update(version for _, version in at if version)
+    issues += batch.issues
+    issues += clipped
+    plan, merged = _as_one_plan(planned.plan, totals)
+    issues += plan.issues
+    issues += merged
+    result = ParseResult("vcard", records, [])
+    new_ids: list[int] = []
+    counts = await apply_import(user, result, plan, now, progress, None, new_ids)
+    issues += result.issues  # photos that could not be used
+    totals.interactions += counts["interactions"]
+    totals.skipped += len(plan.skipped)
+    totals.any_records |= bool(planned.cards) or bool(known)
+    # Remembered from the batch's own plan, with the trimmed updates (keys it adds).
+    planned = replace(planned, plan=plan)
+    raw = raw_of(batch, records)
+    kept = await _remember(user.id, source, records, planned, new_ids, pending, totals, raw)
+    _tally(plan, records, new_ids, kept, totals)
+    for k in known.values():
+        _land(totals, k.stored.contact, k.line, k.stored.given | _UNCHANGED)
+
+
 async def _remember(
     user_id: int,
     source: str,
@@ -238,6 +285,7 @@ async def _remember(
     new_ids: list[int],
     pending: import_cards.Remembered,
     totals: _Totals,
+    raw: dict[int, import_cards.Raw],
 ) -> list[tuple[int, int]]:
     """The batch's share of `remember`: its cards' old rows go unless kept, and a card is
     remembered only if no card of an earlier batch landed on its contact (a contact made of
@@ -248,21 +296,24 @@ async def _remember(
     kept = {by_index[i].uid for i in planned.kept.records}
     stale = []
     landed: list[tuple[int, int]] = []  # kept card -> its contact: it landed there unplanned
+    rows: dict[int, tuple[int, Stored]] = {}
     for card in planned.cards:
         got = pending.pop(card.uid, None)
         if got is None:
             continue
         if card.uid in kept:
             landed.append((card.index, got[1].contact))
+            rows[card.index] = got
         else:
             stale.append(got[0])
     await import_cards.forget_rows(stale)
+    await import_cards.set_raw(refreshed(landed, records, rows, raw))
     pairs = [
         (card, cid)
         for card, cid in rememberable_pairs(records, planned, new_ids)
         if cid not in totals.landed
     ]
-    await remember_pairs(user_id, source, records, pairs)
+    await remember_pairs(user_id, source, records, pairs, raw)
     return landed
 
 
@@ -289,8 +340,12 @@ def _tally(
     ]
     for index, cid in sorted([*where, *kept]):  # file order: the first card names the contact
         record = records[index]
-        had = landed.get(cid)
-        state = _given(record) | flags.get(cid, 0)
-        landed[cid] = (record.line << _LINE | state) if had is None else had | state
+        _land(totals, cid, record.line, given_bits(record) | flags.get(cid, 0))
     for suggestion in plan.suggestions:
         totals.reached.update(c for c in (suggestion.a, suggestion.b) if c not in landed)
+
+
+def _land(totals: _Totals, cid: int, line: int, state: int) -> None:
+    """A card of this line landed on contact `cid` with these bits; the first one names it."""
+    had = totals.landed.get(cid)
+    totals.landed[cid] = (line << _LINE | state) if had is None else had | state

@@ -21,16 +21,13 @@ from api.services.heap import parsed_heap_frozen
 from api.services.import_apply import Photos, apply_import, thumbnails
 from api.services.import_plan import plan_records, remember
 from api.services.import_stream import Chunks, Outcome, batched_chunks, import_batches
+from api.services.parser_identity import parser_identity
 from api.services.users import UserInfo
 from api.store import import_runs, nightly_runs
 from api.store.book import key_values, load_existing
 from api.store.imports import Progress, StalePlan
 from pipeline.formats.dispatch import parse_export
-from pipeline.formats.stream import (
-    BATCH_CARDS,
-    read_batches,
-    split_pieces,
-)
+from pipeline.formats.stream import BATCH_CARDS, BatchReader, split_pieces
 from pipeline.identity.match import card_keys, probably_new
 from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ImportIssue, ParseResult, UnreadableFile
@@ -272,10 +269,11 @@ async def _import_batched(
 
     async def attempt() -> Outcome:
         async with write_transaction(lock_user=user.id):
-            batches = read_batches(split_pieces(chunks(), batch_cards), region=region)
+            reader = BatchReader(region, parser_identity(region))
             outcome = await import_batches(
                 user,
-                batches,
+                split_pieces(chunks(), batch_cards),
+                reader,
                 source=source,
                 now=now,
                 full_export=full_export,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from api.db.bulk import fetch_tuples, insert_many
+from api.db.bulk import fetch_tuples, insert_many, update_many
 from api.db.tables import ImportCard
 from pipeline.identity.unchanged import Stored
 
 Remembered = dict[str, tuple[int, Stored]]  # card uid -> (row id, what was remembered)
+# What a large file's batches remember of a card beside its digests: (raw digest, given, version).
+Raw = tuple[str | None, int, str]
+NO_RAW: Raw = (None, 0, "")
 
 
 async def remembered(user_id: int, source: str) -> Remembered:
@@ -16,13 +19,14 @@ async def remembered(user_id: int, source: str) -> Remembered:
     rows = await fetch_tuples(
         # `+ 0`: the same integers, without SQLite's per-value INTEGER converter (an expression
         # has no declared type); a re-import reads every card of its source.
-        "SELECT id + 0, uid, card, contact + 0, state FROM import_card "
+        "SELECT id + 0, uid, card, contact + 0, state, body, given + 0, version FROM import_card "
         'WHERE "user" = ? AND source = ?',
         user_id,
         source,
     )
     return {
-        uid: (row_id, Stored(card, contact, state)) for row_id, uid, card, contact, state in rows
+        uid: (row_id, Stored(card, contact, state, raw, given, version))
+        for row_id, uid, card, contact, state, raw, given, version in rows
     }
 
 
@@ -41,10 +45,18 @@ async def forget(user_id: int, source: str, old: Remembered, keep: Collection[st
         await ImportCard.delete().where(ImportCard.id.is_in(stale[i : i + 500])).run()
 
 
-async def add(user_id: int, source: str, new: Sequence[tuple[str, str, int, str]]) -> None:
-    """Remember these cards: (uid, card digest, contact id, state digest)."""
-    rows = [(user_id, contact, source, uid, card, state) for uid, card, contact, state in new]
-    await insert_many(ImportCard, ["user", "contact", "source", "uid", "card", "state"], rows)
+async def add(user_id: int, source: str, new: Sequence[tuple[str, str, int, str, Raw]]) -> None:
+    """Remember these cards: (uid, card digest, contact id, state digest, raw)."""
+    rows = [
+        (user_id, contact, source, uid, card, state, *raw) for uid, card, contact, state, raw in new
+    ]
+    columns = ["user", "contact", "source", "uid", "card", "state", "body", "given", "version"]
+    await insert_many(ImportCard, columns, rows)
+
+
+async def set_raw(rows: Sequence[tuple[int, Raw]]) -> None:
+    """Give remembered cards (row ids) their raw digests, as this import read their bytes."""
+    await update_many(ImportCard, ["body", "given", "version"], [(*raw, row) for row, raw in rows])
 
 
 async def forget_rows(row_ids: Collection[int]) -> None:

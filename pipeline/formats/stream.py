@@ -10,16 +10,18 @@ two broken cards rather than one (the whole-file reading would see the same dama
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.formats.dispatch import drop_controls, no_gc_pauses
 from pipeline.formats.vcard.fields import Reader
 from pipeline.formats.vcard.lexer import prepare
 from pipeline.formats.vcard.parse import read_prepared, reader_for
+from pipeline.formats.vcard.spans import Span, blank_out, card_spans
 from pipeline.models import ContactRecord, ImportIssue, UnreadableFile
 
 BATCH_CARDS = 5_000  # cards per batch: files up to this many are imported whole
@@ -39,6 +41,10 @@ class Batch:
     contacts: list[ContactRecord]
     issues: list[ImportIssue]
     versions: Counter[str] = field(default_factory=Counter)
+    # BEGIN line -> digest of each card a re-import may recognise by its bytes (`card_spans`),
+    # and -> version of each card read.
+    raw: dict[int, str] = field(default_factory=dict)
+    versions_at: dict[int, str] = field(default_factory=dict)
 
 
 def chunks_of(raw: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -84,33 +90,107 @@ def split_pieces(chunks: Iterable[bytes], cards: int) -> Iterator[bytes]:
         yield bytes(buf)
 
 
-def read_batches(pieces: Iterable[bytes], *, region: str | None) -> Iterator[Batch]:
-    """Each piece of `split_pieces` read like a file of its own, with the file's line numbers
-    and one reader (the legacy 8-bit guess is made once, from the first piece that needs it)."""
-    reader: Reader | None = None
-    offset = 0
-    for piece in pieces:
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of whole cards, `prepare`d, with the lines before it and its cards' spans (None
+    without an identity, or for an irregular layout: every card of it is read)."""
+
+    data: bytes
+    offset: int
+    spans: list[Span] | None
+
+
+class BatchReader:
+    """Reads the pieces of one file in order: one reader (the legacy 8-bit guess is made once,
+    from the first piece that needs it), the file's line numbers. `identity` (the parser's and
+    the region's, see `card_spans`) makes each piece's cards recognisable by their bytes."""
+
+    def __init__(self, region: str | None, identity: bytes | None = None) -> None:
+        self.region = region
+        self.identity = identity
+        self.reader: Reader | None = None
+        self.offset = 0
+
+    def cut(self, piece: bytes) -> Piece:
         data = prepare(piece)
-        del piece
-        if reader is None:
-            reader = reader_for(data, region)
+        if self.reader is None:
+            self.reader = reader_for(data, self.region)
+        spans = card_spans(data, self.identity) if self.identity is not None else None
+        cut = Piece(data, self.offset, spans)
+        self.offset += data.count(b"\n")
+        return cut
+
+    def read(self, piece: Piece, skip: Collection[int] = ()) -> Batch:
+        """The piece's cards but those at `skip` (indexes of its spans: read before, known)."""
+        reader = self.reader
+        assert reader is not None, "cut comes first"
+        offset, spans = piece.offset, piece.spans or []
+        if skip and len(skip) == len(spans):
+            return Batch([], [])
+        data = blank_out(piece.data, spans, skip)
         # The phone memo is unbounded (one entry per distinct number): per batch, not per file.
         reader.phones.clear()
+        by_line: dict[int, str] = {}
         try:
             with no_gc_pauses():
-                contacts, issues, unclean, versions = read_prepared(data, reader)
+                contacts, issues, unclean, versions = read_prepared(data, reader, by_line)
         except UnreadableFile:
             contacts, unclean, versions = [], [], Counter[str]()
             issues = [ImportIssue(offset + 1, "no vCard in these lines: skipped")]
-        else:
-            if offset:
-                for record in contacts:
-                    record.line += offset
-                issues = [ImportIssue(i.line + offset, i.message) if i.line else i for i in issues]
-        drop_controls(unclean)
-        offset += data.count(b"\n")
+            by_line.clear()
         del data
-        yield Batch(contacts, issues, versions)
+        raw = _recognisable(spans, skip, contacts, issues)
+        if offset:
+            for record in contacts:
+                record.line += offset
+            issues = [ImportIssue(i.line + offset, i.message) if i.line else i for i in issues]
+        drop_controls(unclean)
+        return Batch(
+            contacts,
+            issues,
+            versions,
+            {line + offset: digest for line, digest in raw.items()},
+            {line + offset: version for line, version in by_line.items()},
+        )
+
+
+def _recognisable(
+    spans: list[Span],
+    skip: Collection[int],
+    contacts: list[ContactRecord],
+    issues: list[ImportIssue],
+) -> dict[int, str]:
+    """BEGIN line -> digest of each card read that made exactly one record and no issue on
+    any of its lines: only such a card may be recognised instead of read next time."""
+    if not spans:
+        return {}
+    made = Counter(record.line for record in contacts)
+    starts = [span.line for span in spans]
+    spoiled = set()
+    for issue in issues:
+        at = bisect.bisect_right(starts, issue.line) - 1
+        if at >= 0 and issue.line <= spans[at].last:
+            spoiled.add(at)
+    return {
+        span.line: span.digest
+        for index, span in enumerate(spans)
+        if span.digest is not None
+        and index not in skip
+        and index not in spoiled
+        and made[span.line] == 1
+    }
+
+
+def read_batches(
+    pieces: Iterable[bytes], *, region: str | None, identity: bytes | None = None
+) -> Iterator[Batch]:
+    """Each piece of `split_pieces` read like a file of its own, with the file's line numbers
+    and one reader (`BatchReader`), every card of it."""
+    reader = BatchReader(region, identity)
+    for piece in pieces:
+        cut = reader.cut(piece)
+        del piece
+        yield reader.read(cut)
 
 
 def vcard_format(versions: Counter[str]) -> str:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pipeline.identity.merge import Key, KeyKind, Owners
 from pipeline.models import ContactRecord
@@ -26,13 +26,19 @@ T = TypeVar("T")
 _content = attrgetter(*(f.name for f in fields(ContactRecord) if f.name not in ("line", "photo")))
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What the last import of a source remembered about one card (by its namespaced uid)."""
+class Stored(NamedTuple):
+    """What the last import of a source remembered about one card (by its namespaced uid); a
+    tuple, as a re-import reads one per card of the source."""
 
     card: str  # card_digest of the record
     contact: int  # the contact it landed on
     state: str  # state_digest of that contact's row right after the import
+    # The card's bytes as a large file's batches read them (pipeline/formats/vcard/spans.py):
+    # its digest (None: not recognisable), the fields it gave a value for (the batches' bits)
+    # and its vCard version, so a card recognised by its bytes is not read again.
+    body: str | None = None
+    given: int = 0
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

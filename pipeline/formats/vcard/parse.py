@@ -39,6 +39,7 @@ def _read_all(
     reader: Reader,
     issues: list[ImportIssue],
     unclean: list[ContactRecord],
+    by_line: dict[int, str] | None = None,
 ) -> tuple[list[ContactRecord], Counter[str]]:
     contacts: list[ContactRecord] = []
     versions: Counter[str] = Counter()
@@ -50,6 +51,8 @@ def _read_all(
             continue
         if version:
             versions[version] += 1
+            if by_line is not None:
+                by_line[card.line] = version
         if record is not None:
             contacts.append(record)
             if not card.clean:
@@ -82,14 +85,15 @@ def reader_for(data: bytes, region: str | None) -> Reader:
 
 
 def read_prepared(
-    data: bytes, reader: Reader
+    data: bytes, reader: Reader, by_line: dict[int, str] | None = None
 ) -> tuple[list[ContactRecord], list[ImportIssue], list[ContactRecord], Counter[str]]:
     """Records, issues (by line), records that may hold control characters, and the cards'
-    versions of `prepare`d bytes (a whole file, or a run of whole cards of one)."""
+    versions of `prepare`d bytes (a whole file, or a run of whole cards of one); `by_line`, if
+    given, gets each card's version by its BEGIN line."""
     issues: list[ImportIssue] = []
     unclean: list[ContactRecord] = []
     try:
-        contacts, versions = _read_all(iter_regular(data, issues), reader, issues, unclean)
+        contacts, versions = _read_all(iter_regular(data, issues), reader, issues, unclean, by_line)
     except IrregularLayout:
         cards, issues = split_cards_by_line(data)
         if not cards:
@@ -97,6 +101,8 @@ def read_prepared(
                 "no vCard in the file (no BEGIN:VCARD ... END:VCARD block)"
             ) from None
         unclean.clear()  # the cards are read again from the start
-        contacts, versions = _read_all(cards, reader, issues, unclean)
+        if by_line is not None:
+            by_line.clear()
+        contacts, versions = _read_all(cards, reader, issues, unclean, by_line)
     issues.sort(key=lambda issue: issue.line)
     return contacts, issues, unclean, versions
