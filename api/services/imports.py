@@ -16,7 +16,7 @@ import anyio
 from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
-from api.services import meetings, merges, strength
+from api.services import merges, strength
 from api.services.heap import parsed_heap_frozen
 from api.services.import_apply import Photos, apply_import, thumbnails
 from api.services.import_plan import plan_records, remember
@@ -211,6 +211,9 @@ async def import_file(
         # waits here and then plans against what this one committed (issue 16).
         async with write_transaction(lock_user=user.id):
             if result.interactions is not None:
+                # Loaded here: a contacts import (most of them) needs none of the calendar code.
+                from api.services import meetings
+
                 counts = await meetings.apply_calendar(user, result, now)
                 if fail_after_rows is not None:
                     raise RuntimeError("injected failure")
