@@ -103,19 +103,25 @@ async def test_a_contact_edited_since_is_read_again_and_the_edit_stays(clean_db,
     assert titles["Pat Doe3"] == "My own words"
 
 
+@pytest.mark.parametrize("same_batch", [True, False])
 async def test_a_changed_card_sharing_a_key_with_an_unchanged_one_is_planned_with_it(
-    clean_db, cards_read
+    clean_db, cards_read, same_batch
 ):
     whole, batched = await users()
-    first = vcf([card(f"p{i}", name=f"Pat Doe{i}", email=f"p{i}@example.com") for i in range(6)])
-    # The same six cards, and a new card with p2's email: one person, read together.
-    later = first + vcf([card("q", name="Pat Doe2", email="p2@example.com", title="Director")])
-    for raw in (first, later):
+    six = [card(f"p{i}", name=f"Pat Doe{i}", email=f"p{i}@example.com") for i in range(6)]
+    # A new card with p2's email: one person with p2, right after it (in its batch of four)
+    # or at the end (in the next batch).
+    q = card("q", name="Pat Doe2", email="p2@example.com", title="Director")
+    later = [*six[:3], q, *six[3:]] if same_batch else [*six, q]
+    for raw in (vcf(six), vcf(later)):
         one = await run(whole, raw, WHOLE)
+        cards_read.clear()
         many = await run(batched, raw, 4)
         assert many.counts == one.counts
         assert _lines(many) == _lines(one)
         assert await book(batched) == await book(whole)
+    # q alone is read; in p2's batch, the batch is then read whole to plan p2 with q.
+    assert len(cards_read) == (1 + 4 if same_batch else 1)
 
 
 async def test_another_parser_reads_every_card_again_and_remembers_its_own_digests(
