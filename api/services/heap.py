@@ -16,6 +16,10 @@ from contextlib import contextmanager
 
 # Young collections between two full ones while an import runs (CPython's default is 10).
 FULL_COLLECTIONS_HELD = 1_000_000
+# Allocations between two young collections (default 700): an import allocates millions of
+# objects that live until its end or die by reference count, and each young pass walks the
+# survivors of the last one.
+YOUNG_HELD = 20_000
 
 
 class _FullCollections:
@@ -32,7 +36,7 @@ class _FullCollections:
             if not self.holders:
                 self.saved = gc.get_threshold()
                 young, middle, full = self.saved
-                gc.set_threshold(young, middle, max(full, FULL_COLLECTIONS_HELD))
+                gc.set_threshold(max(young, YOUNG_HELD), middle, max(full, FULL_COLLECTIONS_HELD))
             self.holders += 1
 
     def release(self) -> None:

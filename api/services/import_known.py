@@ -90,13 +90,16 @@ def reaches(plan: ImportPlan, contacts: Collection[int]) -> bool:
     return not touched.isdisjoint(contacts)
 
 
-def raw_of(batch: Batch, records: Sequence[ContactRecord]) -> dict[int, import_cards.Raw]:
-    """What to remember of each recognisable card of the batch, by its line."""
+def raw_of(
+    batch: Batch, records: Sequence[ContactRecord], given: Sequence[int]
+) -> dict[int, import_cards.Raw]:
+    """What to remember of each recognisable card of the batch, by its line (`given`: each
+    record's `given_bits`)."""
     if not batch.raw:
         return {}
     return {
-        r.line: (digest, given_bits(r), batch.versions_at.get(r.line, ""))
-        for r in records
+        r.line: (digest, bits, batch.versions_at.get(r.line, ""))
+        for r, bits in zip(records, given, strict=True)
         if (digest := batch.raw.get(r.line)) is not None
     }
 

@@ -270,9 +270,10 @@ async def _one_batch(
     totals.any_records |= bool(planned.cards) or bool(known)
     # Remembered from the batch's own plan, with the trimmed updates (keys it adds).
     planned = replace(planned, plan=plan)
-    raw = raw_of(batch, records)
+    given = [given_bits(r) for r in records]  # once per card: remembered and tallied
+    raw = raw_of(batch, records, given)
     kept = await _remember(user.id, source, records, planned, new_ids, pending, totals, raw)
-    _tally(plan, records, new_ids, kept, totals)
+    _tally(plan, records, given, new_ids, kept, totals)
     for k in known.values():
         _land(totals, k.stored.contact, k.line, k.stored.given | _UNCHANGED)
 
@@ -320,6 +321,7 @@ async def _remember(
 def _tally(
     plan: ImportPlan,
     records: Sequence[ContactRecord],
+    given: Sequence[int],
     new_ids: list[int],
     kept: list[tuple[int, int]],
     totals: _Totals,
@@ -340,7 +342,7 @@ def _tally(
     ]
     for index, cid in sorted([*where, *kept]):  # file order: the first card names the contact
         record = records[index]
-        _land(totals, cid, record.line, given_bits(record) | flags.get(cid, 0))
+        _land(totals, cid, record.line, given[index] | flags.get(cid, 0))
     for suggestion in plan.suggestions:
         totals.reached.update(c for c in (suggestion.a, suggestion.b) if c not in landed)
 

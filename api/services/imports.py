@@ -17,7 +17,7 @@ from api.db import read_transaction, write_transaction
 from api.errors import NotFound
 from api.schemas import ImportReportOut, IssueOut
 from api.services import merges, strength
-from api.services.heap import parsed_heap_frozen
+from api.services.heap import full_collections_held, parsed_heap_frozen
 from api.services.import_apply import Photos, apply_import, thumbnails
 from api.services.import_plan import plan_records, remember
 from api.services.import_stream import Chunks, Outcome, batched_chunks, import_batches
@@ -288,7 +288,11 @@ async def _import_batched(
             return outcome
 
     try:
-        outcome = await until_fresh(attempt)
+        # Full collections wait here too: a batch's records and plan are few, but each full
+        # pass walks every object alive, and the batches made 21 of them (a sixth of a
+        # 50,000-card first import). Young collections still run.
+        with full_collections_held():
+            outcome = await until_fresh(attempt)
     except Exception as exc:
         message = (
             f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"

@@ -1,11 +1,11 @@
-"""An import holds the collector's full passes off while it runs, and overlapping imports give
+"""An import holds the collector's full passes off (and makes young ones rarer) while it runs, and overlapping imports give
 the thresholds back as they found them (api/services/heap.py)."""
 
 from __future__ import annotations
 
 import gc
 
-from api.services.heap import FULL_COLLECTIONS_HELD, full_collections_held
+from api.services.heap import FULL_COLLECTIONS_HELD, YOUNG_HELD, full_collections_held
 
 
 def test_overlapping_imports_restore_the_thresholds_only_when_the_last_one_ends() -> None:
@@ -13,6 +13,7 @@ def test_overlapping_imports_restore_the_thresholds_only_when_the_last_one_ends(
     first, second = full_collections_held(), full_collections_held()
     first.__enter__()
     assert gc.get_threshold()[2] >= FULL_COLLECTIONS_HELD
+    assert gc.get_threshold()[0] >= YOUNG_HELD, "young passes are rarer too"
     second.__enter__()
     first.__exit__(None, None, None)
     assert gc.get_threshold()[2] >= FULL_COLLECTIONS_HELD  # the second import still runs
