@@ -118,6 +118,7 @@ class Outcome:
     format: str
     counts: dict[str, int]
     issues: list[ImportIssue]
+    versions: Counter[str] = field(default_factory=Counter)
 
 
 def batched_chunks(raw: bytes | Chunks, fmt: str, batch_cards: int) -> Chunks | None:
@@ -183,9 +184,12 @@ async def import_batches(
     full_export: bool,
     progress: Progress | None = None,
     fail_after_rows: int | None = None,
+    seen: Outcome | None = None,
 ) -> Outcome:
     """Import every piece of the file (the caller holds the write transaction with the user's
-    lock); cards recognised by their bytes are not read (api/services/import_known.py)."""
+    lock); cards recognised by their bytes are not read (api/services/import_known.py).
+    `seen` gets the issues and versions as the batches find them (what a failed import
+    reports)."""
     # The next piece is cut in a worker thread while this one's rows are read and written (a
     # future: anyio's to_thread gives none; cutting touches no database).
     loop = asyncio.get_running_loop()
@@ -194,8 +198,9 @@ async def import_batches(
     # own out): the one thing held per card of the source, not per card of the file.
     pending = await import_cards.remembered(user.id, source)
     by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
-    totals = _Totals()
-    issues: list[ImportIssue] = []
+    seen = seen or Outcome("vcard", {}, [])
+    totals = _Totals(versions=seen.versions)
+    issues = seen.issues
     try:
         while (piece := await ahead) is not None:
             ahead = loop.run_in_executor(None, next_piece, pieces, reader)
@@ -227,7 +232,9 @@ async def import_batches(
         if archived:
             writes = ImportWrites(source, archives=tuple(archived))
             await execute_writes(user.id, writes, photos=[], connections=[], now=now)
-    return Outcome(vcard_format(totals.versions), totals.counts(len(archived)), issues)
+    return Outcome(
+        vcard_format(totals.versions), totals.counts(len(archived)), issues, totals.versions
+    )
 
 
 async def _one_batch(

@@ -27,7 +27,7 @@ from api.store import import_runs, nightly_runs
 from api.store.book import key_values, load_existing
 from api.store.imports import Progress, StalePlan
 from pipeline.formats.dispatch import parse_export
-from pipeline.formats.stream import BATCH_CARDS, BatchReader, split_pieces
+from pipeline.formats.stream import BATCH_CARDS, BatchReader, split_pieces, vcard_format
 from pipeline.identity.match import card_keys, probably_new
 from pipeline.limits import bounded_key, clip_records
 from pipeline.models import ImportIssue, ParseResult, UnreadableFile
@@ -269,8 +269,11 @@ async def _import_batched(
 ) -> ImportReport:
     """`import_file` of a large vCard export: every batch in the import's one transaction."""
     source = source_name("vcard", filename, import_source_id)
+    seen = Outcome("vcard", {}, [])  # what the last attempt found, for a failure's report
 
     async def attempt() -> Outcome:
+        seen.issues.clear()
+        seen.versions.clear()
         async with write_transaction(lock_user=user.id):
             reader = BatchReader(region, parser_identity(region))
             outcome = await import_batches(
@@ -282,6 +285,7 @@ async def _import_batched(
                 full_export=full_export,
                 progress=progress,
                 fail_after_rows=fail_after_rows,
+                seen=seen,
             )
             issues = _issues(filename, sorted(outcome.issues, key=lambda i: i.line))
             await _finish(run_id, "ok", outcome.format, outcome.counts, issues, None, now)
@@ -297,7 +301,10 @@ async def _import_batched(
         message = (
             f"{filename}: the import failed and nothing was changed ({type(exc).__name__}: {exc})"
         )
-        return await _finish(run_id, "failed", None, {}, [], message, now)
+        # The issues the batches found before the failure, and the format of the cards read.
+        fmt = vcard_format(seen.versions) if seen.versions else None
+        found = _issues(filename, sorted(seen.issues, key=lambda i: i.line))
+        return await _finish(run_id, "failed", fmt, {}, found, message, now)
     issues = _issues(filename, sorted(outcome.issues, key=lambda i: i.line))
     return await _afterwards(user, run_id, outcome.format, outcome.counts, issues, filename, now)
 

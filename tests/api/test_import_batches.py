@@ -165,6 +165,16 @@ async def test_a_failure_in_a_later_batch_leaves_the_database_as_it_was(clean_db
     assert await book_rows() == before
 
 
+async def test_a_failed_batched_import_reports_its_format_and_the_issues_found_before_it(clean_db):
+    _, user = await users()
+    bad = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bad Date\r\nBDAY:2025-13-45\r\nEND:VCARD\r\n"
+    raw = vcf([bad, *[card(f"v{i}", name=f"Vic Roe{i}") for i in range(7)]])
+    report = await run(user, raw, 3, fail_after_rows=1)
+    assert report.status == "failed"
+    assert report.format == "vcard-3.0"
+    assert [(i.line, i.file) for i in report.issues] == [(4, NAME)], "the birthday, first card"
+
+
 async def test_a_batched_full_export_archives_what_it_no_longer_has(clean_db):
     whole, batched = await users()
     first = vcf([card(f"u{i}", name=f"Pat Doe{i}") for i in range(30)])
