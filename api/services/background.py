@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from api.errors import NotFound
+from api.services.import_stream import file_chunks
 from api.services.imports import ImportReport, import_file
 from api.services.sources import get_source, run_source
 from api.services.users import UserInfo, get_user
@@ -116,12 +117,13 @@ async def upload_job(
         path.unlink(missing_ok=True)
         return None
     user, _ = found
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.is_file():
         return await _fail(run_id, f"{filename}: the uploaded file is gone; upload it again", now)
     try:
-        report = await import_file(user, raw, filename=filename, now=now, fmt=fmt, run_id=run_id)
+        # Read in chunks by the import: a large vCard upload is imported a batch at a time.
+        report = await import_file(
+            user, file_chunks(path), filename=filename, now=now, fmt=fmt, run_id=run_id
+        )
     except Exception as exc:  # import_file reports its own failures; this is anything else
         log.exception("import of upload %s failed", run_id)
         report = await _fail(run_id, f"{filename}: the import failed ({type(exc).__name__})", now)

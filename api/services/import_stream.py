@@ -27,6 +27,7 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import anyio
 
@@ -52,6 +53,7 @@ from api.services.users import UserInfo
 from api.store import import_cards
 from api.store.imports import Progress, execute_writes
 from pipeline.formats.stream import (
+    CHUNK_BYTES,
     BatchReader,
     Piece,
     chunks_of,
@@ -68,6 +70,18 @@ from pipeline.limits import clip_records
 from pipeline.models import ContactRecord, ImportIssue, ParseResult
 
 Chunks = Callable[[], Iterable[bytes]]  # a file read in chunks, from its start at each call
+
+
+def file_chunks(path: Path) -> Chunks:
+    """A stored file as Chunks: a large export is never all in memory (OSError when read if
+    the file went away)."""
+
+    def read() -> Iterator[bytes]:
+        with path.open("rb") as file:
+            while chunk := file.read(CHUNK_BYTES):
+                yield chunk
+
+    return read
 
 
 # What became of a contact a card landed on, as bits above the SCALAR_FIELDS' eight.

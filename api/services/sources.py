@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
+
 from api import outbound
 from api.errors import BadRequest, NotFound
 from api.outbound import OutboundPolicy
 from api.schemas import SourceOut
 from api.services import dav_sources, dav_sync
+from api.services.import_stream import Chunks, file_chunks
 from api.services.imports import ImportReport, import_file
 from api.services.users import UserInfo
 from api.store import import_runs
@@ -140,6 +143,16 @@ def newest_export(folder: Path, roots: list[Path] | None = None) -> Path:
     return max(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
+def _fingerprint(raw: bytes | Chunks) -> str:
+    """SHA-256 of the file's bytes (read a chunk at a time when it is a stored file)."""
+    if isinstance(raw, bytes):
+        return hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256()
+    for chunk in raw():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 async def fetch_url(
     row: dict[str, Any], policy: OutboundPolicy | None = None
 ) -> tuple[bytes | None, str | None, str | None]:
@@ -200,7 +213,7 @@ async def run_source(
             if roots is not None and not inside(Path(row.location), roots):
                 raise SourceError(f"{row.location} is outside the allowed source folders")
             path = newest_export(Path(row.location).expanduser())
-            raw: bytes | None = path.read_bytes()
+            raw: bytes | Chunks | None = file_chunks(path)
             filename = path.name
         else:
             request = {
@@ -211,7 +224,11 @@ async def run_source(
             body, etag, modified = await fetch_url(request)
             raw, filename = body, urlsplit(row.location).path.rsplit("/", 1)[-1] or "download"
             validators = (etag, modified)
-        fingerprint = hashlib.sha256(raw).hexdigest() if raw is not None else row.last_fingerprint
+        fingerprint = (
+            await anyio.to_thread.run_sync(_fingerprint, raw)
+            if raw is not None
+            else row.last_fingerprint
+        )
         if raw is None or fingerprint == row.last_fingerprint:
             await store.record_source_run(
                 source_id, at=now, status="unchanged", error=None, validators=validators
