@@ -208,14 +208,14 @@ async def import_batches(
     # future: anyio's to_thread gives none; cutting touches no database).
     loop = asyncio.get_running_loop()
     ahead = loop.run_in_executor(None, next_piece, pieces, reader)
-    # This source's remembered cards that no batch has decided about yet (each batch takes its
-    # own out): the one thing held per card of the source, not per card of the file.
-    pending = await import_cards.remembered(user.id, source)
-    by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
     seen = seen or Outcome("vcard", {}, [])
     totals = _Totals(versions=seen.versions)
     issues = seen.issues
     try:
+        # This source's remembered cards that no batch has decided about yet (each batch takes
+        # its own out): the one thing held per card of the source, not per card of the file.
+        pending = await import_cards.remembered(user.id, source)
+        by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
         while (piece := await ahead) is not None:
             ahead = loop.run_in_executor(None, next_piece, pieces, reader)
             known = await recognise(user.id, piece, pending, by_body)
@@ -226,8 +226,8 @@ async def import_batches(
             if fail_after_rows is not None and totals.new >= fail_after_rows:
                 raise RuntimeError("injected failure after writing rows")
     finally:
-        # After a failed batch the thread finishes its piece before the file is closed, and
-        # what it ended with is taken (the batch's own failure is the one reported).
+        # After a failure the thread finishes its piece before the file is closed, and what
+        # it ended with is taken (the failure here is the one reported).
         await asyncio.wait([ahead])
         if not ahead.cancelled():
             ahead.exception()
