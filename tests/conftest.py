@@ -175,3 +175,20 @@ async def bob(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         r = await sign_in(c, "bob@example.com")
         assert r.status_code == 200, r.text
         yield c
+
+
+@pytest.fixture
+def cards_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The line (in its piece) of every card the vCard reader reads: the real reader, observed
+    (a large file's re-import reads only the cards it does not recognise)."""
+    from pipeline.formats.vcard import fields
+
+    seen: list[int] = []
+    real = fields.read_card
+
+    def observed(raw: Any, reader: Any, issues: Any) -> Any:
+        seen.append(raw.line)
+        return real(raw, reader, issues)
+
+    monkeypatch.setattr("pipeline.formats.vcard.parse.read_card", observed)
+    return seen

@@ -5,6 +5,7 @@ may not be), re-imports skip unchanged cards, a failure anywhere changes nothing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -241,17 +242,27 @@ def _file(picks: list[tuple[int, bool, str | None, str | None, str | None]]) -> 
     return vcf(out)
 
 
-async def _example(whole: UserInfo, batched: UserInfo, files: list[bytes], batch: int) -> None:
+async def _example(
+    whole: UserInfo,
+    batched: UserInfo,
+    files: list[bytes],
+    batch: int,
+    between: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """Each file imported whole by one account and in batches by the other: the same book,
+    counts and issues after each; `between(n)` runs after the n-th file (0 first)."""
     for user in (whole, batched):
         await Contact.delete().where(Contact.user == user.id).run()
         await ImportCard.delete().where(ImportCard.user == user.id).run()
-    for raw in files:
+    for n, raw in enumerate(files):
         one = await run(whole, raw, WHOLE)
         many = await run(batched, raw, batch)
         assert (one.status, many.status) == ("ok", "ok"), (one.error, many.error)
         assert await book(batched) == await book(whole)
         assert many.counts == one.counts
         assert _lines(many) == _lines(one)
+        if between is not None:
+            await between(n)
 
 
 async def test_batched_imports_leave_the_book_a_whole_file_plan_leaves(clean_db):

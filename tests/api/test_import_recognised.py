@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from api.db.tables import Contact, ImportCard
 from api.services.contacts import update_contact
 from api.services.users import UserInfo
-from pipeline.formats.vcard import fields
 from tests.api.test_import_batches import (
     NOW,
     WHOLE,
@@ -29,21 +28,10 @@ from tests.api.test_import_batches import (
     users,
     vcf,
 )
+from tests.api.test_import_batches import (
+    _example as same_books,
+)
 from tests.conftest import make_user
-
-
-@pytest.fixture
-def cards_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The BEGIN line of every card the vCard reader reads (the real reader, observed)."""
-    seen: list[int] = []
-    real = fields.read_card
-
-    def observed(raw: Any, reader: Any, issues: Any) -> Any:
-        seen.append(raw.line)
-        return real(raw, reader, issues)
-
-    monkeypatch.setattr("pipeline.formats.vcard.parse.read_card", observed)
-    return seen
 
 
 def people(n: int, **changed: str) -> bytes:
@@ -176,17 +164,8 @@ edits = st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["title", "note"])
 async def _example(
     whole: UserInfo, batched: UserInfo, files: list[bytes], edit: list[Any], batch: int
 ) -> None:
-    for user in (whole, batched):
-        await Contact.delete().where(Contact.user == user.id).run()
-        await ImportCard.delete().where(ImportCard.user == user.id).run()
-    for n, raw in enumerate(files):
-        one = await run(whole, raw, WHOLE)
-        many = await run(batched, raw, batch)
-        assert (one.status, many.status) == ("ok", "ok"), (one.error, many.error)
-        assert await book(batched) == await book(whole)
-        assert many.counts == one.counts
-        assert _lines(many) == _lines(one)
-        for person, field in edit if n == 0 else ():  # the user edits between imports
+    async def edits_after_the_first(n: int) -> None:  # the user edits between imports
+        for person, field in edit if n == 0 else ():
             for user in (whole, batched):
                 row = await (
                     Contact.select(Contact.id)
@@ -196,6 +175,8 @@ async def _example(
                 )
                 if row is not None:
                     await update_contact(user.id, "US", row["id"], {field: "mine"}, NOW)
+
+    await same_books(whole, batched, files, batch, edits_after_the_first)
 
 
 async def test_re_imports_with_edits_between_leave_the_book_a_whole_file_plan_leaves(clean_db):
