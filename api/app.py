@@ -290,6 +290,8 @@ def create_app(
         SECURITY_HEADERS,
         GZIP_LEVEL,
         GZIP_MINIMUM,
+        settings,
+        app.state.feed_cache,
     )
     return app
 
