@@ -54,8 +54,6 @@ _FROM = (
 )
 _SELECT = f"SELECT {', '.join(_select_item(f) for f in ContactOut.__struct_fields__)} {_FROM}"
 _FIELDS = ContactOut.__struct_fields__
-_COUNT_AT = len(_FIELDS)
-_SELECT_COUNTED = f"SELECT {', '.join(_select_item(f) for f in _FIELDS)}, count(*) OVER () {_FROM}"
 _LIST_AT = tuple(i for i, f in enumerate(_FIELDS) if f in LIST_FIELDS)
 _SCORE_AT = _FIELDS.index("score")
 _KINDS = {
@@ -68,7 +66,7 @@ _list_of_str = msgspec.json.Decoder(list[Any])
 
 
 def _item(row: Sequence[Any]) -> ContactOut:
-    values = list(row)[:_COUNT_AT]  # a counted page's rows end with the count
+    values = list(row)
     decode = _list_of_str.decode
     for i in _LIST_AT:  # inline, not a helper's call: five per row, 250 per page of 50
         text = values[i]
@@ -114,20 +112,15 @@ async def search(
         where.append("c.health >= ?")
         args.append(health_min)
     condition = " AND ".join(where)
-    # The page and the count of every match in one statement (a window over the matches, taken
-    # before LIMIT): one pass over the user's rows, not two (a search's LIKEs test every row).
-    rows = await hot.fetch(
-        f"{_SELECT_COUNTED} WHERE {condition} ORDER BY c.full_name, c.id LIMIT ? OFFSET ?",
-        [*args, limit, offset],
-        _TYPES + ".",
-    )
-    if rows:
-        return [_item(r) for r in rows], int(rows[0][_COUNT_AT])
-    # A page past the end has no row to carry the count.
     counted = await hot.fetch_one(
         f"SELECT count(*) FROM {Contact._meta.tablename} c WHERE {condition}", args
     )
-    return [], int(counted[0]) if counted else 0
+    rows = await hot.fetch(
+        f"{_SELECT} WHERE {condition} ORDER BY c.full_name, c.id LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+        _TYPES,
+    )
+    return [_item(r) for r in rows], int(counted[0]) if counted else 0
 
 
 async def get(user_id: int, contact_id: int) -> ContactOut | None:
