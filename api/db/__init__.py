@@ -211,7 +211,8 @@ async def short_lock_transaction(timeout_ms: int = 200) -> AsyncIterator[None]:
     a writer of this process (an import) is waited for on the pool's lock, bounded here; then it
     runs on the loop's thread (PooledSQLiteEngine.bounded_transaction says why). A writer of
     another process is waited for on the thread-backed writer's `busy_timeout`, lowered for this
-    transaction only and put back after, because the connection outlives it. PostgreSQL: `SET LOCAL` ends with the transaction."""
+    transaction only and put back after, because the connection outlives it. PostgreSQL: `SET
+    LOCAL` ends with the transaction."""
     db = engine()
     ms = int(timeout_ms)
     if db.engine_type == "sqlite":
