@@ -18,10 +18,16 @@ directly, for the common case only:
   400) goes on;
 - a service that raises (a contact that is not the user's: 404) or any other failure: nothing
   was sent yet, so the request goes on to Litestar, which reads the same rows again and answers
-  with its usual error mapping. A GET has no side effect, so running it twice is harmless.
+  with its usual error mapping. A GET has no side effect, so running it twice is harmless;
+- the calendar feed's GET (`/feed/{token}/kith.ics`, no query, no cookie needed), which a
+  calendar polls and the load test's mix is one quarter of: the route's own `feed_answer`
+  builds the answer, and the fetch bookkeeping (the feed's one write) runs only after the
+  answer was sent, as the route's background task does.
 
-Nothing is cached across requests: every answer reads the session, the user and the data from
-the database, as the Litestar path does, so several processes never serve each other stale data.
+Nothing is cached across requests beyond what the routes cache themselves (the feed's render,
+keyed by a fingerprint read on every request): every answer reads the session, the user and the
+data from the database, as the Litestar path does, so several processes never serve each other
+stale data.
 The answer is byte for byte Litestar's (same JSON encoder, same headers in the same order, gzip
 at the same level and threshold); tests/api/test_hot_paths.py compares the two.
 """
@@ -40,12 +46,18 @@ from litestar.stores.base import Store
 from api.auth import SESSION_COOKIE, user_of_session
 from api.clock import Clock
 from api.routes.deps import MAX_ID
+from api.routes.feed import feed_answer
 from api.schemas import ContactPage, StrengthOut
-from api.services import contacts, strength, today
+from api.services import contacts, feed, strength, today
+from api.services.feed import FeedCache
 from api.services.users import UserInfo
+from api.settings import Settings
 
 CSRF_COOKIE = "csrftoken"
 _STRENGTH = re.compile(r"^/api/contacts/([1-9][0-9]{0,9})/strength$")
+_FEED = re.compile(r"^/feed/([^/]+)/kith\.ics$")
+_FEED_READS = (b"user-agent", b"accept-encoding", b"if-none-match")
+_CALENDAR = (b"content-type", b"text/calendar; charset=utf-8")
 _QUERY_INT = re.compile(r"^(?:0|[1-9][0-9]{0,9})$")
 _encode = msgspec.json.Encoder().encode
 _decode_session = msgspec.json.Decoder(dict[str, Any]).decode
@@ -88,8 +100,12 @@ class HotPaths:
         security_headers: tuple[tuple[bytes, bytes], ...],
         gzip_level: int,
         gzip_minimum: int,
+        settings: Settings,
+        feed_cache: FeedCache,
     ) -> None:
         self.clock = clock
+        self.settings = settings
+        self.feed_cache = feed_cache
         self.sessions = sessions
         self.security_headers = security_headers
         self.gzip_level = gzip_level
@@ -130,9 +146,44 @@ class HotPaths:
         report = await strength.strength_report(user, contact_id, self.clock())
         return msgspec.convert(report, StrengthOut)
 
+    async def _feed(self, scope: Any, send: Callable[[Any], Awaitable[None]]) -> bool:
+        """The calendar feed's GET (no cookie, no CSRF, no compression middleware: the route is
+        excluded from all three), answered by the route's own `feed_answer`; an unknown token,
+        a query, a repeated header the route reads, or any failure goes on to Litestar."""
+        matched = _FEED.match(scope["path"])
+        if matched is None or scope.get("query_string"):
+            return False
+        read: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in _FEED_READS:
+                if name in read:
+                    return False
+                read[name] = value.decode("latin-1")
+        at = self.clock()
+        try:
+            user_id, row = await feed.user_for_token(matched.group(1))
+            rendered = await feed.rendered_feed(self.settings, user_id, at, self.feed_cache)
+            status, named, body = feed_answer(
+                rendered, read.get(b"accept-encoding", ""), read.get(b"if-none-match", ""), False
+            )
+        except Exception:
+            return False
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+        if status != 304:  # Litestar sends no content type with a 304
+            headers.append(_CALENDAR)
+        present = {k for k, _ in headers}
+        headers += [(k, v) for k, v in self.security_headers if k not in present]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        # The route's background task, run as Litestar runs it: after the answer was sent.
+        await feed.record_fetch(row, read.get(b"user-agent"), at)
+        return True
+
     async def answer(self, scope: Any, send: Callable[[Any], Awaitable[None]]) -> bool:
         if scope["method"] != "GET":
             return False
+        if scope["path"].startswith("/feed/"):
+            return await self._feed(scope, send)
         handler = self._handler(scope)
         if handler is None:
             return False

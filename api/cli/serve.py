@@ -128,7 +128,7 @@ def _serve(settings: Settings, sock: socket.socket, workers: int) -> None:
         return
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, freeze_heap=True), **options))
     server.run(sockets=[sock])
     if not server.started:
         raise UserError("the server did not start (the reason is in the line above)")

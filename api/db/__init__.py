@@ -16,6 +16,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import TransactionType
 
 from api.db.engines import build_engine
+from api.db.sqlite_inline import InlineConnection
 from api.db.sqlite_pool import PooledSQLiteEngine
 from api.settings import Settings
 
@@ -207,14 +208,19 @@ async def short_lock_transaction(timeout_ms: int = 200) -> AsyncIterator[None]:
     its lock could not be had within `timeout_ms`.
 
     SQLite: the pooled engine pins every transaction to this process's one writer connection, so
-    a writer of this process (an import) is waited for on the pool's lock, bounded here; a writer
-    of another process on `busy_timeout`, lowered for this transaction only and put back after,
-    because the connection outlives it. PostgreSQL: `SET LOCAL` ends with the transaction."""
+    a writer of this process (an import) is waited for on the pool's lock, bounded here; then it
+    runs on the loop's thread (PooledSQLiteEngine.bounded_transaction says why). A writer of
+    another process is waited for on the thread-backed writer's `busy_timeout`, lowered for this
+    transaction only and put back after, because the connection outlives it. PostgreSQL: `SET
+    LOCAL` ends with the transaction."""
     db = engine()
     ms = int(timeout_ms)
     if db.engine_type == "sqlite":
         assert isinstance(db, PooledSQLiteEngine)
-        async with db.bounded_transaction(ms / 1000):
+        async with db.bounded_transaction(ms / 1000) as tx:
+            if isinstance(tx.connection, InlineConnection):
+                yield  # it holds the file's write lock already: no statement of it waits
+                return
             await db.run_ddl(f"PRAGMA busy_timeout = {ms}")
             try:
                 yield

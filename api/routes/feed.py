@@ -21,18 +21,36 @@ FEED_HEADERS = {
 }
 
 
-def _accepts_gzip(request: Request[Any, Any, Any]) -> bool:
-    return "gzip" in request.headers.get("accept-encoding", "").lower()
-
-
-def _etag_matches(request: Request[Any, Any, Any], etag: str) -> bool:
-    header = request.headers.get("if-none-match", "")
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 section 13.1.2: If-None-Match compares weakly; either encoding's tag matches."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return "*" in tags or etag in tags or etag[:-1] + '-gzip"' in tags
+
+
+def feed_answer(
+    rendered: feed.RenderedFeed, accept_encoding: str, if_none_match: str, head: bool
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a feed request; the route and api/app_hot.py both answer it."""
+    gz = "gzip" in accept_encoding.lower()
+    # A strong ETag names exact bytes, so the gzip encoding gets its own.
+    etag = rendered.etag[:-1] + '-gzip"' if gz else rendered.etag
+    headers = {
+        **FEED_HEADERS,
+        "ETag": etag,
+        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+    }
+    if etag_matches(if_none_match, rendered.etag):
+        return 304, headers, b""
+    body = rendered.gzipped if gz else rendered.body
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    headers["Content-Length"] = str(len(body))
+    return 200, headers, b"" if head else body
 
 
 # Litestar path parameters must fill a whole segment (tech.md pitfall 4), and @get alone does not
 # answer HEAD (pitfall 6), nor does Litestar do conditional requests: all done here by hand.
+# A plain GET is usually answered before Litestar's stack (api/app_hot.py), the same way.
 @route(
     "/feed/{token:str}/kith.ics",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
@@ -51,25 +69,15 @@ async def calendar_feed(token: FromPath[str], request: Request[Any, Any, Any]) -
     # The bookkeeping runs after the answer was sent and never holds it up (it may meet a
     # writer's lock; see feed.record_fetch).
     record = BackgroundTask(feed.record_fetch, row, request.headers.get("user-agent"), at)
-    gz = _accepts_gzip(request)
-    # A strong ETag names exact bytes, so the gzip encoding gets its own.
-    etag = rendered.etag[:-1] + '-gzip"' if gz else rendered.etag
-    headers = {
-        **FEED_HEADERS,
-        "ETag": etag,
-        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
-    }
-    if _etag_matches(request, rendered.etag):
-        return Response(
-            b"", status_code=304, headers=headers, media_type="text/calendar", background=record
-        )
-    body = rendered.gzipped if gz else rendered.body
-    if gz:
-        headers["Content-Encoding"] = "gzip"
-    headers["Content-Length"] = str(len(body))
-    if request.method == HttpMethod.HEAD:
-        return Response(b"", headers=headers, media_type="text/calendar", background=record)
-    return Response(body, headers=headers, media_type="text/calendar", background=record)
+    status, headers, body = feed_answer(
+        rendered,
+        request.headers.get("accept-encoding", ""),
+        request.headers.get("if-none-match", ""),
+        request.method == HttpMethod.HEAD,
+    )
+    return Response(
+        body, status_code=status, headers=headers, media_type="text/calendar", background=record
+    )
 
 
 @get("/api/feed")

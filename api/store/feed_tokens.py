@@ -91,18 +91,19 @@ class Fingerprint:
     changed_at: dt.datetime
 
 
+# One pass over each table's rows of the user (their index on "user"), all of that table's
+# aggregates at once: as ten scalar subqueries it read each user's reminders three times and
+# contacts three times (~1.5x the time per feed request).
 _FINGERPRINT_SQL = """
-SELECT
-  (SELECT count(*) FROM reminder WHERE "user" = ?) AS reminders,
-  (SELECT max(changed_at) FROM reminder WHERE "user" = ?) AS reminders_changed,
-  (SELECT sum(sequence) FROM reminder WHERE "user" = ?) AS sequences,
-  (SELECT count(*) FROM contact WHERE "user" = ?) AS contacts,
-  (SELECT max(updated_at) FROM contact WHERE "user" = ?) AS contacts_changed,
-  (SELECT sum(health) FROM contact WHERE "user" = ?) AS healths,
-  (SELECT count(*) FROM follow_up WHERE "user" = ?) AS follow_ups,
-  (SELECT max(changed_at) FROM follow_up WHERE "user" = ?) AS follow_ups_changed,
-  (SELECT alarm_hour FROM kith_user WHERE id = ?) AS alarm_hour,
-  (SELECT timezone FROM kith_user WHERE id = ?) AS timezone
+SELECT r.n, r.changed, r.sequences, c.n, c.changed, c.healths, f.n, f.changed,
+  u.alarm_hour, u.timezone
+FROM (SELECT count(*) AS n, max(changed_at) AS changed, sum(sequence) AS sequences
+      FROM reminder WHERE "user" = ?) r
+CROSS JOIN (SELECT count(*) AS n, max(updated_at) AS changed, sum(health) AS healths
+      FROM contact WHERE "user" = ?) c
+CROSS JOIN (SELECT count(*) AS n, max(changed_at) AS changed
+      FROM follow_up WHERE "user" = ?) f
+LEFT JOIN kith_user u ON u.id = ?
 """
 _CIRCLE_NAMES = f'SELECT id, name FROM {Circle._meta.tablename} WHERE "user" = ? ORDER BY id'
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -112,7 +113,7 @@ async def fingerprint(user_id: int) -> Fingerprint:
     """Cheap aggregates and the circles' names (a 304 answer costs these and the token lookup,
     nothing else). The feed shows each contact's circle name, and renaming a circle changes no
     contact row, so the names are part of the key themselves."""
-    row = (await hot.fetch(_FINGERPRINT_SQL, [user_id] * 10))[0]
+    row = (await hot.fetch(_FINGERPRINT_SQL, [user_id] * 4))[0]
     circles = await hot.fetch(_CIRCLE_NAMES, (user_id,))
     data = (*row, tuple((c[0], c[1]) for c in circles))
     changed = [_EPOCH]

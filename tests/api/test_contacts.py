@@ -71,6 +71,13 @@ async def test_contacts_are_paginated_and_filtered_by_circle(alice):
     assert close["total"] == 4
     untriaged = (await alice.get("/api/contacts", params={"untriaged": True})).json()
     assert untriaged["total"] == 3
+    # The last page, and one past the end (no row there to carry the count), still count all.
+    last = (await alice.get("/api/contacts", params={"limit": 3, "offset": 6})).json()
+    assert last["total"] == 7 and [c["full_name"] for c in last["items"]] == ["Person 6"]
+    past = (await alice.get("/api/contacts", params={"limit": 3, "offset": 9})).json()
+    assert past["total"] == 7 and past["items"] == []
+    found = (await alice.get("/api/contacts", params={"q": "person", "offset": 5})).json()
+    assert found["total"] == 7 and len(found["items"]) == 2
 
 
 async def test_user_b_cannot_see_change_or_archive_user_a_contacts(alice, bob):

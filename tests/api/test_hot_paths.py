@@ -165,3 +165,55 @@ async def test_a_signed_out_session_is_refused_on_the_hot_path_too(app):
     status, _, _ = await _ask(app, _scope("/api/auth/me", {"cookie": cookie}))
     assert status == 401
     await c.aclose()
+
+
+async def _feed_path(c: httpx.AsyncClient) -> str:
+    url = (await c.get("/api/feed")).json()["https_url"]
+    return "/" + url.split("/", 3)[3]
+
+
+async def test_the_calendar_feed_answers_what_litestar_answers_byte_for_byte(app):
+    c, _ = await _signed_in(app)
+    path = await _feed_path(c)
+    plain = {"host": "testserver", "user-agent": "Google-Calendar-Importer"}
+    mine, theirs, answered = await _both(app, path, plain)
+    assert answered and mine == theirs and mine[0] == 200
+    assert b"BEGIN:VCALENDAR" in mine[2]
+    etag = dict(mine[1])[b"etag"].decode()
+    zipped = {**plain, "accept-encoding": "gzip, deflate"}
+    mine, theirs, answered = await _both(app, path, zipped)
+    assert answered and mine == theirs and mine[0] == 200
+    zipped_etag = dict(mine[1])[b"etag"].decode()
+    assert zipped_etag.endswith('-gzip"') and gzip.decompress(mine[2]).startswith(b"BEGIN:")
+    for if_none_match in (etag, zipped_etag, f"W/{etag}", '"other", ' + etag, "*"):
+        for headers in (plain, zipped):
+            asked = {**headers, "if-none-match": if_none_match}
+            mine, theirs, answered = await _both(app, path, asked)
+            assert answered and mine == theirs and mine[0] == 304, if_none_match
+            assert mine[2] == b""
+    mine, theirs, answered = await _both(app, path, {**plain, "if-none-match": '"other"'})
+    assert answered and mine == theirs and mine[0] == 200
+    info = (await c.get("/api/feed")).json()
+    assert info["last_user_agent"] == "Google-Calendar-Importer" and info["last_fetched_at"]
+    await c.aclose()
+
+
+async def test_a_feed_request_out_of_the_ordinary_goes_on_to_litestar(app):
+    c, _ = await _signed_in(app)
+    path = await _feed_path(c)
+    token = path.split("/")[2]
+    cases = [
+        (path.replace(token, "x" * 43), {}, "GET"),  # unknown token: Litestar's 404
+        (path.replace(token, "short"), {}, "GET"),
+        (path + "?x=1", {}, "GET"),
+        (path + "/", {}, "GET"),
+        (path, {"accept-encoding": "gzip"}, "HEAD"),
+    ]
+    for p, headers, method in cases:
+        scope = _scope(p, {"host": "testserver", **headers}, method=method)
+        assert not await app.hot.answer(scope, _discard), (p, method)
+    assert (await _ask(app, _scope(cases[0][0], {"host": "testserver"})))[0] == 404
+    twice = _scope(path, {"host": "testserver"})
+    twice["headers"] += [(b"if-none-match", b"*"), (b"if-none-match", b'"x"')]
+    assert not await app.hot.answer(twice, _discard)
+    await c.aclose()

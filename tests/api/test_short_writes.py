@@ -71,3 +71,53 @@ async def test_a_short_transaction_waits_for_another_processs_writer_without_sta
     assert not replayed and stored.kind == "coffee"
     row = await hot.fetch_one("SELECT count(*) FROM interaction WHERE dedup_key = ?", ("short-1",))
     assert row is not None and row[0] == 1
+
+
+async def test_queued_short_writes_each_take_the_free_lock_without_waiting_for_a_turn(clean_db):
+    """Many short writes at once, behind a transaction that holds the lock for a while: once it
+    lets go they all run, on SQLite each one taking the free lock at once instead of one turn of
+    the loop each (api/db/writer_lock.py), and every one of them lands."""
+    user, cid = await _contact()
+    holding, let_go = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with write_transaction(lock_user=user.id):  # type: ignore[attr-defined]
+            await contact_store.update(cid, {"note": "held"})
+            holding.set()
+            await let_go.wait()
+
+    holder = asyncio.create_task(hold())
+    await holding.wait()
+    writes = [
+        asyncio.create_task(
+            record_interaction(
+                user,  # type: ignore[arg-type]
+                cid,
+                NewInteraction(kind="call", at=NOW, key=f"queued-{n}"),
+                NOW,
+            )
+        )
+        for n in range(20)
+    ]
+    await asyncio.sleep(0.05)
+    assert not any(t.done() for t in writes)
+    turns = 0
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        if not all(t.done() for t in writes):
+            asyncio.get_running_loop().call_soon(tick)
+
+    let_go.set()
+    await holder
+    tick()
+    done = await asyncio.gather(*writes)
+    if engine_name() == "sqlite":
+        assert turns < 10, f"the queued writes took {turns} turns of the loop"
+    assert all(not replayed for _, replayed in done)
+    row = await hot.fetch_one(
+        "SELECT count(*) FROM interaction WHERE dedup_key LIKE ?", ("queued-%",)
+    )
+    assert row is not None and row[0] == 20
+    assert (await hot.fetch_one(_NOTE, (cid,)))[0] == "held"

@@ -133,3 +133,32 @@ def test_the_listening_socket_is_tcp_so_each_connection_gets_tcp_nodelay():
             assert accepted.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+async def test_the_served_app_freezes_its_start_up_heap_once_started_and_a_test_app_does_not(
+    clean_db,
+):
+    """`kith serve` builds its app with freeze_heap (api.app.freeze_startup_heap says why): once
+    its start-up ran, the objects alive then are out of the cyclic collector's reach."""
+    import gc
+
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    if clean_db.engine != "sqlite":
+        pytest.skip("no engine in it; the PostgreSQL fixture already holds the one pool")
+    gc.unfreeze()
+    try:
+        plain = create_app(clean_db, migrate_on_start=False, start_scheduler=False)
+        async with AsyncTestClient(plain) as client:
+            assert (await client.get("/health")).status_code == 200
+            assert gc.get_freeze_count() == 0
+        served = create_app(
+            clean_db, migrate_on_start=False, start_scheduler=False, freeze_heap=True
+        )
+        async with AsyncTestClient(served) as client:
+            assert (await client.get("/health")).status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
