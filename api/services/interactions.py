@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
 from api.schemas import FollowUpOut, InteractionOut
-from api.services.strength import load_contact, load_contact_keyed, refresh_contact, tz_of
+from api.services.strength import Loaded, Logged, load_for_logging, refresh_contact, tz_of
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -95,14 +95,12 @@ async def record_interaction(
     """
     validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id, short=True):
-        if item.key is None:
-            loaded, held_id = await load_contact(user, contact_id), None
-        else:
-            loaded, held_id = await load_contact_keyed(user, contact_id, item.key)
-        if loaded is None:
+        before = await load_for_logging(user, contact_id, item.key)
+        if before is None:
             raise NotFound("no such contact")
-        circle_id = loaded[0].circle_id
-        held = None if held_id is None else await store.get(held_id)
+        loaded: Loaded | None = before.loaded
+        circle_id = before.loaded[0].circle_id
+        held = None if before.held_id is None else await store.get(before.held_id)
         if held is not None:
             if held.contact_id != contact_id:
                 raise BadRequest("that idempotency_key was used for another contact")
@@ -130,7 +128,16 @@ async def record_interaction(
         if circle_id is None and item.kind in WEIGHTS and item.source == "manual":
             await place_in_default_circle(user.id, contact_id, now)
             loaded = None  # its circle changed: refresh_contact reads it again
-        await refresh_contact(user, contact_id, now, loaded=loaded)
+        row = (
+            item.at,
+            item.kind,
+            item.attendee_count,
+            item.direction,
+            f"id:{interaction_id}",
+            item.until,
+        )
+        logged = Logged(before, row, interaction_id, now)
+        await refresh_contact(user, contact_id, now, loaded=loaded, logged=logged)
         # What was just written, as the store would read it back (times in UTC).
         stored = InteractionOut(
             id=interaction_id,
