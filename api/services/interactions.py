@@ -4,7 +4,7 @@ contact's last contact, score, due date and reminder together (strength.refresh_
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
@@ -98,7 +98,7 @@ async def record_interaction(
         before = await load_for_logging(user, contact_id, item.key)
         if before is None:
             raise NotFound("no such contact")
-        loaded: Loaded | None = before.loaded
+        loaded = before.loaded
         circle_id = before.loaded[0].circle_id
         held = None if before.held_id is None else await store.get(before.held_id)
         if held is not None:
@@ -126,8 +126,7 @@ async def record_interaction(
             fid = await store.insert_follow_up(user.id, contact_id, interaction_id, what, due, now)
             follow_up = FollowUpOut(fid, contact_id, "", what, due, False)
         if circle_id is None and item.kind in WEIGHTS and item.source == "manual":
-            await place_in_default_circle(user.id, contact_id, now)
-            loaded = None  # its circle changed: refresh_contact reads it again
+            loaded = await place_in_default_circle(user.id, contact_id, now, before.loaded)
         row = (
             item.at,
             item.kind,
@@ -153,12 +152,17 @@ async def record_interaction(
         return stored, False
 
 
-async def place_in_default_circle(user_id: int, contact_id: int, now: dt.datetime) -> None:
-    """Logging with an untriaged contact puts it in Friends (DESIGN.md section 5)."""
-    circle_id = await circle_store.id_named_or_first(user_id, UNTRIAGED_CIRCLE)
-    if circle_id is not None:
-        values = {"circle": circle_id, "entered_on": now.date(), "updated_at": now}
-        await contact_store.update(contact_id, values)
+async def place_in_default_circle(
+    user_id: int, contact_id: int, now: dt.datetime, loaded: Loaded
+) -> Loaded:
+    """Logging with an untriaged contact puts it in Friends (DESIGN.md section 5); returns
+    `loaded` (the contact's schedule inputs) as they now are."""
+    got = await circle_store.named_or_first(user_id, UNTRIAGED_CIRCLE)
+    if got is None:
+        return loaded
+    circle_id, rule = got
+    await contact_store.enter_circle(contact_id, circle_id, now.date(), now)
+    return replace(loaded[0], circle_id=circle_id, entered_on=now.date()), {circle_id: rule}
 
 
 async def list_interactions(user_id: int, contact_id: int) -> list[InteractionOut]:

@@ -40,6 +40,7 @@ from pipeline.strength.plan import (
     schedule_item,
     scoring_cadence,
     shown_health,
+    uses_taken,
 )
 from pipeline.strength.rows import Row
 from pipeline.strength.schedule import SchedulerConfig
@@ -161,19 +162,31 @@ async def refresh_contact(
         else:
             histories, _ = await scoring_store.histories(user.id, [contact_id])
         last = today + dt.timedelta(days=config.horizon_days)
-        own, taken = await reminder_store.own_and_taken(user.id, contact_id, today, last)
-        plan = plan_reminders(
-            user.id,
-            [state],
-            histories,
-            circles,
-            own,
-            config=config,
-            now=now,
-            tz=tz,
-            moving=contact_id,
-            taken=taken,
-        )
+        taken: dict[dt.date, int] | None = None
+        if logged is not None:
+            own = logged.before.reminders
+        else:
+            own, taken = await reminder_store.own_and_taken(user.id, contact_id, today, last)
+
+        def plan_with(taken: dict[dt.date, int]) -> BookPlan:
+            return plan_reminders(
+                user.id,
+                [state],
+                histories,
+                circles,
+                own,
+                config=config,
+                now=now,
+                tz=tz,
+                moving=contact_id,
+                taken=taken,
+            )
+
+        plan = plan_with(taken or {})
+        if taken is None and uses_taken(plan):
+            # Placed or backlogged: compared with everyone else's reminders, so count them
+            # (most logged contacts fall due past the horizon and need no such read).
+            plan = plan_with(await reminder_store.taken(user.id, today, last, own))
         await _save(user, plan, now)
 
 

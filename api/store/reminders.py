@@ -66,6 +66,29 @@ async def own_and_taken(
     return own, {r[2]: int(r[7]) for r in rows if r[0] is None}
 
 
+# Read by a recorded interaction whose contact may be placed inside the horizon: from the
+# (user, state, day) index alone, the contact's own reminder taken off afterwards.
+_TAKEN = (
+    f'SELECT day, count(*) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+    " AND day >= ? AND day <= ? GROUP BY day"
+)
+
+
+async def taken(
+    user_id: int, first: dt.date, last: dt.date, own: Sequence[StoredReminder]
+) -> dict[dt.date, int]:
+    """`own_and_taken`'s count per day of everyone else's planned reminders, given the
+    contact's own rows `own` (read with the contact)."""
+    rows = await hot.fetch(_TAKEN, (user_id, PLANNED, first, last), types="d.")
+    counts = {r[0]: int(r[1]) for r in rows}
+    for r in own:
+        if r.state == PLANNED and r.day in counts:
+            counts[r.day] -= 1
+            if not counts[r.day]:
+                del counts[r.day]
+    return counts
+
+
 # Every recorded interaction moves its contact's reminder: prepared SQL (api/db/hot.py).
 _UPDATE = (
     f"UPDATE {Reminder._meta.tablename} SET state = ?, changed_at = ?, uid = ?, sequence = ?"

@@ -21,7 +21,7 @@ from api.db.tables import Contact
 from pipeline.strength.circles import Circle as CircleRule
 from pipeline.strength.daylog import DayLog
 from pipeline.strength.incremental import ScoreState
-from pipeline.strength.plan import ContactState, Derived, History
+from pipeline.strength.plan import ContactState, Derived, History, StoredReminder
 from pipeline.strength.rows import Row
 
 _CODEC = msgspec.json.Encoder()
@@ -115,18 +115,21 @@ async def book_states(user_id: int) -> list[ContactState]:
 _WITH_CIRCLE = (
     "SELECT c.id, c.circle, c.kin, c.cadence_override_days, c.archived, c.entered_on, "
     "c.created_at, r.name, r.cadence_days, r.slack, r.tier, r.kin{} FROM contact c "
-    'LEFT JOIN circle r ON r.id = c.circle WHERE c.id = ? AND c."user" = ?'
+    'LEFT JOIN circle r ON r.id = c.circle{} WHERE c.id = ? AND c."user" = ?'
 )
-_CONTACT_WITH_CIRCLE = _WITH_CIRCLE.format("")
+_CONTACT_WITH_CIRCLE = _WITH_CIRCLE.format("", "")
 # The same read for logging an interaction: the id of the interaction stored under the
 # idempotency key (NULL if none), the fingerprint of the contact's interactions (from the
-# interaction(contact) index alone), its score state and day log. Asked before every logged
-# interaction, inside the user's lock, so in one round trip.
+# interaction(contact) index alone), its score state, day log and reminder row (at most one:
+# unique per contact). Asked before every logged interaction, inside the user's lock, so in
+# one round trip.
 _FOR_LOGGING = _WITH_CIRCLE.format(
     ', (SELECT i.id FROM interaction i WHERE i."user" = ? AND i.dedup_key = ?)'
     ", (SELECT count(*) FROM interaction i WHERE i.contact = c.id)"
     ", (SELECT max(i.id) + 0 FROM interaction i WHERE i.contact = c.id)"
     ", c.score_state, (SELECT d.data FROM day_log d WHERE d.contact = c.id)"
+    ", m.id, m.day, m.uid, m.sequence, m.state, m.changed_at",
+    " LEFT JOIN reminder m ON m.contact = c.id",
 )
 
 
@@ -149,6 +152,7 @@ class ForLogging:
     max_id: int | None
     score_state: ScoreState | None
     day_log: DayLog | None
+    reminders: list[StoredReminder]  # the contact's reminder row, if it has one
 
 
 async def contact_for_logging(user_id: int, contact_id: int, key: str | None) -> ForLogging | None:
@@ -165,7 +169,14 @@ async def contact_for_logging(user_id: int, contact_id: int, key: str | None) ->
         None if r[14] is None else int(r[14]),
         decode_state(r[15]),
         decode_log(r[16]),
+        [] if r[17] is None else [_reminder(r[0], r[17:])],
     )
+
+
+def _reminder(contact_id: int, r: Sequence[Any]) -> StoredReminder:
+    day, changed_at = _day(r[1]), _utc(r[5])
+    assert day is not None and changed_at is not None  # NOT NULL columns
+    return StoredReminder(int(r[0]), contact_id, day, r[2], int(r[3]), r[4], changed_at)
 
 
 def _with_circle(r: Sequence[Any]) -> tuple[ContactState, dict[int, CircleRule]]:

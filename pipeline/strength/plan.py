@@ -324,6 +324,12 @@ def plan_reminders(
     return BookPlan(derived, writes, plan, cycles, states, logs)
 
 
+def uses_taken(plan: BookPlan) -> bool:
+    """Whether a one-contact plan (`moving`) depended on `taken`: only a contact placed or
+    put in the backlog was held against the loads; a deferred or unscheduled one was not."""
+    return bool(plan.schedule.placements or plan.schedule.backlog)
+
+
 def _carried_item(
     state: ContactState,
     cadence: Cadence | None,

@@ -149,25 +149,41 @@ class _Loads:
     def __init__(self, config: SchedulerConfig) -> None:
         self.config = config
         self.day: Counter[dt.date] = Counter()
-        self.week: Counter[tuple[int, int]] = Counter()
+        self.week: Counter[int] = Counter()
         self.new: Counter[dt.date] = Counter()
+        self._caps = [config.day_cap(dt.date(2024, 1, 1) + i * _DAY) for i in range(7)]  # a Monday
 
     @staticmethod
-    def _week(day: dt.date) -> tuple[int, int]:
-        iso = day.isocalendar()
-        return (iso.year, iso.week)
+    def _week(day: dt.date) -> int:
+        """The ISO week, as the ordinal of its Monday."""
+        return day.toordinal() - day.weekday()
 
     def fits(self, day: dt.date, cold_start: bool) -> bool:
         cfg = self.config
         if cold_start and self.new[day] >= cfg.new_per_day:
             return False
-        return self.day[day] < cfg.day_cap(day) and self.week[self._week(day)] < cfg.per_week
+        return (
+            self.day[day] < self._caps[day.weekday()] and self.week[self._week(day)] < cfg.per_week
+        )
 
     def add(self, day: dt.date, cold_start: bool) -> None:
         self.day[day] += 1
         self.week[self._week(day)] += 1
         if cold_start:
             self.new[day] += 1
+
+    def fill(self, day: dt.date, count: int) -> None:
+        """Up to `count` warm reminders on `day`, as many as the caps allow: what `count`
+        rounds of `fits` then `add` would place, in one step."""
+        week = self._week(day)
+        room = min(
+            count,
+            self._caps[day.weekday()] - self.day[day],
+            self.config.per_week - self.week[week],
+        )
+        if room > 0:
+            self.day[day] += room
+            self.week[week] += room
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -239,10 +255,7 @@ def schedule(
     loads = _Loads(cfg)
     held = taken or {}
     for busy in sorted(d for d in held if today <= d <= last):
-        for _ in range(held[busy]):
-            if not loads.fits(busy, False):
-                break
-            loads.add(busy, False)
+        loads.fill(busy, held[busy])
     placed: dict[int, dt.date] = {}
     frozen: list[int] = []
     for item in ordered:

@@ -293,3 +293,27 @@ def test_raising_the_daily_cap_never_enlarges_the_backlog(
         items, today=today, config=dataclasses.replace(cfg, per_day=cfg.per_day + extra)
     )
     assert len(high.backlog) <= len(low.backlog)
+
+
+@given(
+    configs,
+    todays,
+    st.dictionaries(st.integers(0, 60), st.integers(0, 6), max_size=30),
+)
+def test_filling_a_day_at_once_places_what_one_reminder_at_a_time_places(
+    config, today, held
+) -> None:
+    """Everyone else's reminders fill each day first, in day order, up to the caps (the
+    one-contact re-placement): one step per day gives the loads of one step per reminder."""
+    from pipeline.strength.schedule import _Loads
+
+    days = {today + dt.timedelta(days=n): count for n, count in held.items()}
+    one_by_one, at_once = _Loads(config), _Loads(config)
+    for day in sorted(days):
+        for _ in range(days[day]):
+            if not one_by_one.fits(day, False):
+                break
+            one_by_one.add(day, False)
+        at_once.fill(day, days[day])
+    assert +one_by_one.day == +at_once.day
+    assert +one_by_one.week == +at_once.week
