@@ -28,13 +28,17 @@ from pipeline.strength.events import (
 )
 from pipeline.strength.incremental import ScoreState, is_current
 from pipeline.strength.rows import (
+    EPOCH,
     Days,
     Row,
     RowsStanding,
     day_credit,
+    instant,
     not_before_of,
     standing_of_days,
 )
+
+_US = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class DayLog:
     version: str
     basis: str
     credits: tuple[float, ...]
-    anchors: tuple[dt.datetime, ...]
+    anchors: tuple[int, ...]  # microseconds since the epoch, as rows.Days
     outbound: tuple[bool, ...]
     last_day: dt.date | None
     last_kinds: dict[str, tuple[float, float]]
@@ -68,7 +72,7 @@ def log_of(got: RowsStanding, *, version: str, basis: str, tz: dt.tzinfo) -> Day
         anchors=tuple(days.anchors),
         outbound=tuple(days.outbound),
         # The last anchor is that day's latest credited instant: its local day is the day.
-        last_day=days.anchors[-1].astimezone(tz).date() if days.anchors else None,
+        last_day=instant(days.anchors[-1]).astimezone(tz).date() if days.anchors else None,
         last_kinds={k: (float(v[0]), float(v[1])) for k, v in got.last_kinds.items()},
         top=None
         if top is None
@@ -127,7 +131,7 @@ def extended(
     b = w * group_factor(attendees) if kind in GROUP_SCALED else w
     unanswered = kind in ASYNC_KINDS and direction == "out"
     day_credits, anchors, outbound = list(log.credits), list(log.anchors), list(log.outbound)
-    at_utc = at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)
+    at_us = (at - EPOCH) // _US
     kinds: dict[str, list[float]]
     if same_day and day_credits:
         kinds = {k: [v[0], v[1]] for k, v in log.last_kinds.items()}
@@ -139,13 +143,13 @@ def extended(
                 group[0] = b
             group[1] += 1.0
         day_credits[-1] = day_credit(kinds)
-        if at_utc > anchors[-1]:
-            anchors[-1] = at_utc
+        if at_us > anchors[-1]:
+            anchors[-1] = at_us
         outbound[-1] = outbound[-1] and unanswered
     else:
         kinds = {kind: [b, 1.0]}
         day_credits.append(day_credit(kinds))
-        anchors.append(at_utc)
+        anchors.append(at_us)
         outbound.append(unanswered)
     if top is None or at > top.at or (at == top.at and _canonical(event) > _canonical(top)):
         top = event

@@ -35,6 +35,16 @@ from pipeline.strength.standing import Standing, decayed
 # (at, kind, attendee_count, direction, key, until): Event's fields, in Event's order.
 Row = tuple[dt.datetime, str, int | None, str | None, str | None, dt.date | None]
 _DAY = dt.timedelta(days=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+
+
+def instant(micros: int) -> dt.datetime:
+    """The UTC instant `micros` microseconds after the epoch (Days.anchors)."""
+    return EPOCH + dt.timedelta(microseconds=micros)
+
+
 _KINDS = KINDS
 _DIRECTIONS = frozenset({None, *DIRECTIONS})
 
@@ -160,12 +170,11 @@ def _finish(
 ) -> tuple[Standing, Days]:
     h = cadence.half_life_days
     day_credits: list[float] = []
-    at_utc: list[dt.datetime] = []
+    at_us: list[int] = []
     outs: list[bool] = []
     for day in sorted(kinds_of):
         day_credits.append(day_credit(kinds_of[day]))
-        anchor = anchors[day]
-        at_utc.append(anchor if anchor.tzinfo is dt.UTC else anchor.astimezone(dt.UTC))
+        at_us.append((anchors[day] - EPOCH) // _US)
         outs.append(outbound_only[day])
     top: Event | None = None
     if len(last_rows) == 1:
@@ -173,7 +182,7 @@ def _finish(
     elif last_rows:
         top = max((Event(*r) for r in last_rows), key=_canonical)
     nb = not_before_of(lifecycle, now, tz, h)
-    days = Days(day_credits, at_utc, outs, top)
+    days = Days(day_credits, at_us, outs, top)
     return standing_of_days(days, nb, now=now, tz=tz, cadence=cadence), days
 
 
@@ -185,7 +194,7 @@ class Days:
     S, the due date, the back-off and the last contact need of the history."""
 
     credits: Sequence[float]
-    anchors: Sequence[dt.datetime]
+    anchors: Sequence[int]  # microseconds since the epoch
     outbound: Sequence[bool]
     top: Event | None
 
@@ -202,14 +211,20 @@ def standing_of_days(
     full scoring and the one-interaction update, daylog.py)."""
     h = cadence.half_life_days
     top = days.top
-    day_credit, at_utc, outs = days.credits, days.anchors, days.outbound
+    day_credit, at_us, outs = days.credits, days.anchors, days.outbound
     raw_due: dt.datetime | None = None
     at_last = s = backoff = 0.0
     if day_credit:
-        last = at_utc[-1]
+        # In whole microseconds: (t - a) / 1 day between datetimes divides exactly these
+        # integers (CPython's timedelta division), so the floats are the same, and faster.
+        top_us = at_us[-1]
         at_last = math.fsum(
-            [c * 2.0 ** (-((last - a) / _DAY) / h) for c, a in zip(day_credit, at_utc, strict=True)]
+            [
+                c * 2.0 ** (-((top_us - a) / _DAY_US) / h)
+                for c, a in zip(day_credit, at_us, strict=True)
+            ]
         )
+        last = instant(top_us)
         s = decayed(at_last, last, now, h)
         raw_due = last + dt.timedelta(
             days=h * min(cadence.slack, max(0.0, math.log2(at_last / THETA)))

@@ -132,7 +132,7 @@ def test_a_day_log_reads_back_as_it_was_written() -> None:
         version="3:17",
         basis="30.0/2.0/Europe/Berlin",
         credits=(1.5, 0.1 + 0.2, 3.0),
-        anchors=(at - dt.timedelta(days=9), at - dt.timedelta(days=2), at),
+        anchors=(1_774_000_000_000_000, 1_774_600_000_000_000, 1_774_747_800_123_456),
         outbound=(False, True, True),
         last_day=at.date(),
         last_kinds={"message": (1.0, 3.0), "call": (1.5, 1.0)},

@@ -315,5 +315,8 @@ def test_filling_a_day_at_once_places_what_one_reminder_at_a_time_places(
                 break
             one_by_one.add(day, False)
         at_once.fill(day, days[day])
-    assert +one_by_one.day == +at_once.day
-    assert +one_by_one.week == +at_once.week
+    def nonzero(counts: dict) -> dict:  # type: ignore[type-arg]
+        return {k: n for k, n in counts.items() if n}
+
+    assert nonzero(one_by_one.day) == nonzero(at_once.day)
+    assert nonzero(one_by_one.week) == nonzero(at_once.week)
