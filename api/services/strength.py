@@ -40,7 +40,6 @@ from pipeline.strength.plan import (
     schedule_item,
     scoring_cadence,
     shown_health,
-    uses_taken,
 )
 from pipeline.strength.rows import Row
 from pipeline.strength.schedule import SchedulerConfig
@@ -183,10 +182,12 @@ async def refresh_contact(
             )
 
         plan = plan_with(taken or {})
-        if taken is None and uses_taken(plan):
-            # Placed or backlogged: compared with everyone else's reminders, so count them
-            # (most logged contacts fall due past the horizon and need no such read).
-            plan = plan_with(await reminder_store.taken(user.id, today, last, own))
+        if taken is None and plan.loads_from is not None:
+            # Due inside the horizon: held against everyone else's reminders, so count them
+            # from the first day that matters (most logged contacts fall due past the horizon
+            # and need no such read). The same plan as with every day counted.
+            counted = await reminder_store.taken(user.id, plan.loads_from, last, own)
+            plan = plan_with(counted)
         await _save(user, plan, now)
 
 

@@ -34,6 +34,7 @@ from pipeline.strength.schedule import (
     SchedulerConfig,
     cold_start_due_on,
     schedule,
+    window,
 )
 from pipeline.strength.scoring import WEIGHTS, Event, standing
 from pipeline.strength.standing import Standing
@@ -105,6 +106,9 @@ class BookPlan:
     cycles: Mapping[int, str] = field(default_factory=dict)
     score_states: Mapping[int, ScoreState] = field(default_factory=dict)  # the changed ones
     day_logs: Mapping[int, DayLog] = field(default_factory=dict)  # of the contacts rescored
+    # A one-contact plan (`moving`): the first day whose load its placement depends on (None:
+    # none, it is deferred or unscheduled), so `taken` need only count the days from there on.
+    loads_from: dt.date | None = None
 
 
 def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
@@ -321,13 +325,18 @@ def plan_reminders(
     plan = schedule(items, today=today, config=config, published=published, taken=taken)
     existing = {r.contact_id: r for r in reminders}
     writes = _reminder_writes(user_id, plan, cycles, existing, now)
-    return BookPlan(derived, writes, plan, cycles, states, logs)
+    mine = [i for i in items if i.contact_id == moving]
+    first = loads_from(mine[0], today, config) if mine else None
+    return BookPlan(derived, writes, plan, cycles, states, logs, first)
 
 
-def uses_taken(plan: BookPlan) -> bool:
-    """Whether a one-contact plan (`moving`) depended on `taken`: only a contact placed or
-    put in the backlog was held against the loads; a deferred or unscheduled one was not."""
-    return bool(plan.schedule.placements or plan.schedule.backlog)
+def loads_from(item: ScheduleItem, today: dt.date, config: SchedulerConfig) -> dt.date | None:
+    """BookPlan.loads_from for a contact placed alone around everyone else's reminders."""
+    win = window(item, today=today, config=config)
+    if win is None or win.ideal > today + dt.timedelta(days=config.horizon_days):
+        return None  # unscheduled or deferred: held against no load
+    # Its days are [lo, hi] then the spill to the horizon; a week's cap counts from Monday.
+    return max(today, win.lo - dt.timedelta(days=win.lo.weekday()))
 
 
 def _carried_item(
