@@ -9,6 +9,7 @@ so calendars that poll the feed do not see reminders jump about.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -144,6 +145,12 @@ def is_over_capacity(cadences_days: Iterable[float], config: SchedulerConfig) ->
     return 7 * math.fsum(1 / t for t in cadences_days) > 0.8 * config.per_week
 
 
+@functools.lru_cache(maxsize=64)
+def _weekday_caps(config: SchedulerConfig) -> tuple[int, ...]:
+    """`day_cap` of each weekday, Monday first (a config is frozen: computed once per config)."""
+    return tuple(config.day_cap(dt.date(2024, 1, 1) + i * _DAY) for i in range(7))  # a Monday
+
+
 class _Loads:
     """Reminders per day, per ISO week and cold starts per day. Plain dicts read with `get`:
     re-placing one contact fills ~90 days of everyone else's reminders before choosing."""
@@ -153,7 +160,7 @@ class _Loads:
         self.day: dict[dt.date, int] = {}
         self.week: dict[int, int] = {}
         self.new: dict[dt.date, int] = {}
-        self._caps = [config.day_cap(dt.date(2024, 1, 1) + i * _DAY) for i in range(7)]  # a Monday
+        self._caps = _weekday_caps(config)
 
     def fits(self, day: dt.date, cold_start: bool) -> bool:
         cfg = self.config
