@@ -126,6 +126,26 @@ async def update_many(
     await conn.executemany(sql, [tuple(r) for r in rows])
 
 
+async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One statement for each row (executemany, inside a write transaction); `sql` uses `?`
+    placeholders, which become `$n` on PostgreSQL."""
+    if not rows:
+        return
+    kind, conn = _connection()
+    if kind == "postgres":
+        sql = _numbered(sql)
+    query_count.record(sql)
+    await conn.executemany(sql, [tuple(r) for r in rows])
+
+
+def _numbered(sql: str) -> str:
+    """`?` -> `$1`, `$2`, ... (the statements here have no `?` inside string literals)."""
+    import re
+
+    counter = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+
 async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Rows as plain tuples, straight from the driver (inside a transaction). `sql` uses `?`
     placeholders; they become `$n` on PostgreSQL. For large reads where building a dict per

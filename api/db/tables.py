@@ -154,6 +154,18 @@ class Reminder(Table):
     changed_at = Timestamptz(default=TimestamptzNow())
 
 
+class DayLog(Table):
+    """A contact's credited days as its last full scoring found them (pipeline.strength.daylog),
+    so that logging one more interaction rescores it without reading its history. Derived
+    data, one row per contact: apart from the contact row because the nightly read of every
+    contact has no use for it."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    contact = ForeignKey(references=Contact, on_delete=OnDelete.cascade, unique=True)
+    data = Bytea()  # msgpack of pipeline.strength.daylog.DayLog (api/store/scoring.py)
+
+
 class FeedToken(Table):
     id = Serial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
@@ -268,6 +280,7 @@ TABLES: list[type[Table]] = [
     Interaction,
     FollowUp,
     Reminder,
+    DayLog,
     FeedToken,
     ImportSource,
     SyncState,

@@ -4,12 +4,12 @@ contact's last contact, score, due date and reminder together (strength.refresh_
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
 from api.schemas import FollowUpOut, InteractionOut
-from api.services.strength import load_contact, load_contact_keyed, refresh_contact, tz_of
+from api.services.strength import Loaded, Logged, load_for_logging, refresh_contact, tz_of
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -95,14 +95,12 @@ async def record_interaction(
     """
     validate(item, now, tz_of(user))
     async with write_transaction(lock_user=user.id, short=True):
-        if item.key is None:
-            loaded, held_id = await load_contact(user, contact_id), None
-        else:
-            loaded, held_id = await load_contact_keyed(user, contact_id, item.key)
-        if loaded is None:
+        before = await load_for_logging(user, contact_id, item.key)
+        if before is None:
             raise NotFound("no such contact")
-        circle_id = loaded[0].circle_id
-        held = None if held_id is None else await store.get(held_id)
+        loaded = before.loaded
+        circle_id = before.loaded[0].circle_id
+        held = None if before.held_id is None else await store.get(before.held_id)
         if held is not None:
             if held.contact_id != contact_id:
                 raise BadRequest("that idempotency_key was used for another contact")
@@ -128,9 +126,17 @@ async def record_interaction(
             fid = await store.insert_follow_up(user.id, contact_id, interaction_id, what, due, now)
             follow_up = FollowUpOut(fid, contact_id, "", what, due, False)
         if circle_id is None and item.kind in WEIGHTS and item.source == "manual":
-            await place_in_default_circle(user.id, contact_id, now)
-            loaded = None  # its circle changed: refresh_contact reads it again
-        await refresh_contact(user, contact_id, now, loaded=loaded)
+            loaded = await place_in_default_circle(user.id, contact_id, now, before.loaded)
+        row = (
+            item.at,
+            item.kind,
+            item.attendee_count,
+            item.direction,
+            f"id:{interaction_id}",
+            item.until,
+        )
+        logged = Logged(before, row, interaction_id, now)
+        await refresh_contact(user, contact_id, now, loaded=loaded, logged=logged)
         # What was just written, as the store would read it back (times in UTC).
         stored = InteractionOut(
             id=interaction_id,
@@ -146,12 +152,17 @@ async def record_interaction(
         return stored, False
 
 
-async def place_in_default_circle(user_id: int, contact_id: int, now: dt.datetime) -> None:
-    """Logging with an untriaged contact puts it in Friends (DESIGN.md section 5)."""
-    circle_id = await circle_store.id_named_or_first(user_id, UNTRIAGED_CIRCLE)
-    if circle_id is not None:
-        values = {"circle": circle_id, "entered_on": now.date(), "updated_at": now}
-        await contact_store.update(contact_id, values)
+async def place_in_default_circle(
+    user_id: int, contact_id: int, now: dt.datetime, loaded: Loaded
+) -> Loaded:
+    """Logging with an untriaged contact puts it in Friends (DESIGN.md section 5); returns
+    `loaded` (the contact's schedule inputs) as they now are."""
+    got = await circle_store.named_or_first(user_id, UNTRIAGED_CIRCLE)
+    if got is None:
+        return loaded
+    circle_id, rule = got
+    await contact_store.enter_circle(contact_id, circle_id, now.date(), now)
+    return replace(loaded[0], circle_id=circle_id, entered_on=now.date()), {circle_id: rule}
 
 
 async def list_interactions(user_id: int, contact_id: int) -> list[InteractionOut]:

@@ -7,6 +7,7 @@ interaction, snooze, skip, done or circle change); `refresh_user` does every con
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,13 +21,16 @@ from api.store import interactions as interaction_store
 from api.store import reminders as reminder_store
 from api.store import scoring as scoring_store
 from pipeline.strength.circles import Circle, cadence_for
+from pipeline.strength.daylog import extended
 from pipeline.strength.explain import half_life_in_words
+from pipeline.strength.incremental import basis_of
 from pipeline.strength.plan import (
     BACKLOG,
     OFF,
     PLANNED,
     BookPlan,
     ContactState,
+    History,
     cadence_of,
     cycle_of,
     imported_only,
@@ -34,8 +38,10 @@ from pipeline.strength.plan import (
     plan_reminders,
     reminder_uid,
     schedule_item,
+    scoring_cadence,
     shown_health,
 )
+from pipeline.strength.rows import Row
 from pipeline.strength.schedule import SchedulerConfig
 from pipeline.strength.scoring import assess
 
@@ -71,7 +77,7 @@ def config_of(user: UserInfo) -> SchedulerConfig:
 
 
 async def _save(user: UserInfo, plan: BookPlan, now: dt.datetime) -> None:
-    await scoring_store.save(plan.derived, plan.score_states)
+    await scoring_store.save(user.id, plan.derived, plan.score_states, plan.day_logs)
     await reminder_store.save(user.id, plan.reminders, now)
 
 
@@ -83,19 +89,64 @@ async def load_contact(user: UserInfo, contact_id: int) -> Loaded | None:
     return await scoring_store.contact_with_circle(user.id, contact_id)
 
 
-async def load_contact_keyed(
-    user: UserInfo, contact_id: int, key: str
-) -> tuple[Loaded | None, int | None]:
-    """`load_contact`, and the id of the interaction stored under the idempotency `key`, in one
-    read (inside the caller's write transaction)."""
-    return await scoring_store.contact_with_circle_and_key(user.id, contact_id, key)
+async def load_for_logging(
+    user: UserInfo, contact_id: int, key: str | None
+) -> scoring_store.ForLogging | None:
+    """`load_contact`, the id of the interaction stored under the idempotency `key` and the
+    contact's day log, in one read (inside the caller's write transaction)."""
+    return await scoring_store.contact_for_logging(user.id, contact_id, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """The interaction just stored, and what `load_for_logging` read before it was."""
+
+    before: scoring_store.ForLogging
+    row: Row
+    interaction_id: int
+    recorded_at: dt.datetime
+
+
+def _logged_history(
+    logged: Logged, loaded: Loaded, now: dt.datetime, tz: ZoneInfo
+) -> History | None:
+    """The contact's history scored from its day log and the new interaction, without reading
+    it (pipeline.strength.daylog); None when the log cannot say."""
+    state, circles = loaded
+    cadence = scoring_cadence(cadence_of(state, circles))
+    before = logged.before
+    got = extended(
+        before.day_log,
+        before.score_state,
+        logged.row,
+        version_before=scoring_store.version(before.count, before.max_id),
+        basis=basis_of(cadence, tz),
+        now=now,
+        tz=tz,
+        cadence=cadence,
+    )
+    if got is None:
+        return None
+    newest = max(before.max_id or 0, logged.interaction_id)
+    held = before.score_state.recorded_at if before.score_state else None
+    recorded = logged.recorded_at if held is None else max(held, logged.recorded_at)
+    return History(
+        recorded_at=[recorded], version=scoring_store.version(before.count + 1, newest), scored=got
+    )
 
 
 async def refresh_contact(
-    user: UserInfo, contact_id: int, now: dt.datetime, *, loaded: Loaded | None = None
+    user: UserInfo,
+    contact_id: int,
+    now: dt.datetime,
+    *,
+    loaded: Loaded | None = None,
+    logged: Logged | None = None,
 ) -> None:
     """Rescore one contact and re-place its reminder around everyone else's published days.
-    `loaded` is what `load_contact` read in the same transaction, if the caller has it."""
+    `loaded` is what `load_contact` read in the same transaction, if the caller has it;
+    `logged` the interaction just recorded, so the history need not be read when the
+    contact's day log can score it."""
     tz = tz_of(user)
     today = now.astimezone(tz).date()
     config = config_of(user)
@@ -104,21 +155,39 @@ async def refresh_contact(
         if got is None:
             return
         state, circles = got
-        histories, _ = await scoring_store.histories(user.id, [contact_id])
+        history = None if logged is None else _logged_history(logged, got, now, tz)
+        if history is not None:
+            histories = {contact_id: history}
+        else:
+            histories, _ = await scoring_store.histories(user.id, [contact_id])
         last = today + dt.timedelta(days=config.horizon_days)
-        own, taken = await reminder_store.own_and_taken(user.id, contact_id, today, last)
-        plan = plan_reminders(
-            user.id,
-            [state],
-            histories,
-            circles,
-            own,
-            config=config,
-            now=now,
-            tz=tz,
-            moving=contact_id,
-            taken=taken,
-        )
+        taken: dict[dt.date, int] | None = None
+        if logged is not None:
+            own = logged.before.reminders
+        else:
+            own, taken = await reminder_store.own_and_taken(user.id, contact_id, today, last)
+
+        def plan_with(taken: dict[dt.date, int]) -> BookPlan:
+            return plan_reminders(
+                user.id,
+                [state],
+                histories,
+                circles,
+                own,
+                config=config,
+                now=now,
+                tz=tz,
+                moving=contact_id,
+                taken=taken,
+            )
+
+        plan = plan_with(taken or {})
+        if taken is None and plan.loads_from is not None:
+            # Due inside the horizon: held against everyone else's reminders, so count them
+            # from the first day that matters (most logged contacts fall due past the horizon
+            # and need no such read). The same plan as with every day counted.
+            counted = await reminder_store.taken(user.id, plan.loads_from, last, own)
+            plan = plan_with(counted)
         await _save(user, plan, now)
 
 

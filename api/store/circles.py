@@ -98,6 +98,22 @@ async def ids_by_name(user_id: int) -> dict[str, int]:
     return {r["name"]: r["id"] for r in rows}
 
 
+# Read when an untriaged contact is logged with (it enters that circle): prepared SQL, inside
+# the logging's write transaction. Exactly the name first, then by position.
+_NAMED_OR_FIRST = (
+    f"SELECT id, name, cadence_days, slack, tier, kin FROM {Circle._meta.tablename}"
+    ' WHERE "user" = ? ORDER BY name = ? DESC, position, id LIMIT 1'
+)
+
+
+async def named_or_first(user_id: int, name: str) -> tuple[int, CircleRule] | None:
+    """`id_named_or_first`, with the circle's rule, in one statement."""
+    row = await hot.fetch_one(_NAMED_OR_FIRST, (user_id, name), types=".....b")
+    if row is None:
+        return None
+    return int(row[0]), CircleRule(row[1], int(row[2]), float(row[3]), int(row[4]), bool(row[5]))
+
+
 async def id_named_or_first(user_id: int, name: str) -> int | None:
     """The circle with exactly this name, else the first by position."""
     row = (

@@ -7,6 +7,7 @@ here follow it (`circle_id` and `circle` come from the circle reference; `has_ph
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -170,6 +171,18 @@ async def insert_many(user_id: int, rows: Sequence[Mapping[str, Any]]) -> list[i
         got = await Contact.insert(*objects[i : i + 200]).returning(Contact.id).run()
         ids += [int(r["id"]) for r in got]
     return ids
+
+
+_ENTER_CIRCLE = (
+    f"UPDATE {Contact._meta.tablename} SET circle = ?, entered_on = ?, updated_at = ? WHERE id = ?"
+)
+
+
+async def enter_circle(
+    contact_id: int, circle_id: int, entered_on: dt.date, now: dt.datetime
+) -> None:
+    """`update` of the circle columns, as prepared SQL (inside the logging that placed it)."""
+    await hot.write(_ENTER_CIRCLE, (circle_id, entered_on, now, contact_id))
 
 
 async def update(contact_id: int, values: Mapping[str, Any]) -> None:

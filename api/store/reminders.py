@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.db import hot
+from api.db import engine_name, hot
 from api.db.tables import Circle, Contact, Reminder
 from api.schemas import TodayItemOut
 from pipeline.strength.plan import BACKLOG, PLANNED, ReminderWrite, StoredReminder
@@ -64,6 +64,33 @@ async def own_and_taken(
     rows = await hot.fetch(_OWN_AND_TAKEN, args, types="..d...t.")
     own = [StoredReminder(*r[:7]) for r in rows if r[0] is not None]  # the fields, in order
     return own, {r[2]: int(r[7]) for r in rows if r[0] is None}
+
+
+# Read by a recorded interaction whose contact may be placed inside the horizon: from the
+# (user, state, day) index alone, the contact's own reminder taken off afterwards.
+_TAKEN = (
+    f'SELECT day{{}}, count(*) FROM {Reminder._meta.tablename} WHERE "user" = ? AND state = ?'
+    " AND day >= ? AND day <= ? GROUP BY day"
+)
+# On SQLite an expression, so the day comes back as its text without the connection's (Piccolo's)
+# per-value converter, parsed once per distinct day by hot.fetch.
+_TAKEN_SQLITE, _TAKEN_PG = _TAKEN.format(" || ''"), _TAKEN.format("")
+
+
+async def taken(
+    user_id: int, first: dt.date, last: dt.date, own: Sequence[StoredReminder]
+) -> dict[dt.date, int]:
+    """`own_and_taken`'s count per day of everyone else's planned reminders, given the
+    contact's own rows `own` (read with the contact)."""
+    sql = _TAKEN_PG if engine_name() == "postgres" else _TAKEN_SQLITE
+    rows = await hot.fetch(sql, (user_id, PLANNED, first, last), types="d.")
+    counts = {r[0]: int(r[1]) for r in rows}
+    for r in own:
+        if r.state == PLANNED and r.day in counts:
+            counts[r.day] -= 1
+            if not counts[r.day]:
+                del counts[r.day]
+    return counts
 
 
 # Every recorded interaction moves its contact's reminder: prepared SQL (api/db/hot.py).

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from api.db.bulk import fetch_tuples, update_many
+from api.db.bulk import execute_many, fetch_tuples, update_many
 from api.db.tables import Contact
 from pipeline.strength.circles import Circle as CircleRule
+from pipeline.strength.daylog import DayLog
 from pipeline.strength.incremental import ScoreState
-from pipeline.strength.plan import ContactState, Derived, History
+from pipeline.strength.plan import ContactState, Derived, History, StoredReminder
 from pipeline.strength.rows import Row
 
 _CODEC = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(ScoreState)
+_LOG_CODEC = msgspec.msgpack.Encoder()
+_LOG_DECODER = msgspec.msgpack.Decoder(DayLog)
 
 
 def encode_state(state: ScoreState) -> str:
@@ -37,6 +41,20 @@ def decode_state(text: str | None) -> ScoreState | None:
     try:
         return _DECODER.decode(text)
     except msgspec.DecodeError:
+        return None
+
+
+def encode_log(log: DayLog) -> bytes:
+    return _LOG_CODEC.encode(log)
+
+
+def decode_log(data: bytes | None) -> DayLog | None:
+    """None for a missing or unreadable log: the contact is then scored from its history."""
+    if not data:
+        return None
+    try:
+        return _LOG_DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
 
 
@@ -97,13 +115,21 @@ async def book_states(user_id: int) -> list[ContactState]:
 _WITH_CIRCLE = (
     "SELECT c.id, c.circle, c.kin, c.cadence_override_days, c.archived, c.entered_on, "
     "c.created_at, r.name, r.cadence_days, r.slack, r.tier, r.kin{} FROM contact c "
-    'LEFT JOIN circle r ON r.id = c.circle WHERE c.id = ? AND c."user" = ?'
+    'LEFT JOIN circle r ON r.id = c.circle{} WHERE c.id = ? AND c."user" = ?'
 )
-_CONTACT_WITH_CIRCLE = _WITH_CIRCLE.format("")
-# The same read with the id of the interaction stored under an idempotency key (NULL if none):
-# asked before every keyed interaction, inside the user's lock, so in the same round trip.
-_CONTACT_WITH_CIRCLE_AND_KEY = _WITH_CIRCLE.format(
+_CONTACT_WITH_CIRCLE = _WITH_CIRCLE.format("", "")
+# The same read for logging an interaction: the id of the interaction stored under the
+# idempotency key (NULL if none), the fingerprint of the contact's interactions (from the
+# interaction(contact) index alone), its score state, day log and reminder row (at most one:
+# unique per contact). Asked before every logged interaction, inside the user's lock, so in
+# one round trip.
+_FOR_LOGGING = _WITH_CIRCLE.format(
     ', (SELECT i.id FROM interaction i WHERE i."user" = ? AND i.dedup_key = ?)'
+    ", (SELECT count(*) FROM interaction i WHERE i.contact = c.id)"
+    ", (SELECT max(i.id) + 0 FROM interaction i WHERE i.contact = c.id)"
+    ", c.score_state, (SELECT d.data FROM day_log d WHERE d.contact = c.id)"
+    ", m.id, m.day, m.uid, m.sequence, m.state, m.changed_at",
+    " LEFT JOIN reminder m ON m.contact = c.id",
 )
 
 
@@ -116,17 +142,41 @@ async def contact_with_circle(
     return _with_circle(rows[0]) if rows else None
 
 
-async def contact_with_circle_and_key(
-    user_id: int, contact_id: int, key: str
-) -> tuple[tuple[ContactState, dict[int, CircleRule]] | None, int | None]:
-    """`contact_with_circle`, and the id of the user's interaction stored under `key` (None if
-    there is none, or no such contact)."""
-    sql = _CONTACT_WITH_CIRCLE_AND_KEY
-    rows = await fetch_tuples(sql, user_id, key, contact_id, user_id)
+@dataclass(frozen=True, slots=True)
+class ForLogging:
+    """What logging an interaction reads of its contact first (`contact_for_logging`)."""
+
+    loaded: tuple[ContactState, dict[int, CircleRule]]
+    held_id: int | None  # the interaction already stored under the idempotency key
+    count: int  # the contact's interactions, and the newest one's id (ScoreState.version)
+    max_id: int | None
+    score_state: ScoreState | None
+    day_log: DayLog | None
+    reminders: list[StoredReminder]  # the contact's reminder row, if it has one
+
+
+async def contact_for_logging(user_id: int, contact_id: int, key: str | None) -> ForLogging | None:
+    """`contact_with_circle`, the id of the user's interaction stored under `key` and what
+    rescoring the contact without its history needs; None if there is no such contact."""
+    rows = await fetch_tuples(_FOR_LOGGING, user_id, key, contact_id, user_id)
     if not rows:
-        return None, None
-    held = rows[0][12]
-    return _with_circle(rows[0]), None if held is None else int(held)
+        return None
+    r = rows[0]
+    return ForLogging(
+        _with_circle(r),
+        None if r[12] is None else int(r[12]),
+        int(r[13]),
+        None if r[14] is None else int(r[14]),
+        decode_state(r[15]),
+        decode_log(r[16]),
+        [] if r[17] is None else [_reminder(r[0], r[17:])],
+    )
+
+
+def _reminder(contact_id: int, r: Sequence[Any]) -> StoredReminder:
+    day, changed_at = _day(r[1]), _utc(r[5])
+    assert day is not None and changed_at is not None  # NOT NULL columns
+    return StoredReminder(int(r[0]), contact_id, day, r[2], int(r[3]), r[4], changed_at)
 
 
 def _with_circle(r: Sequence[Any]) -> tuple[ContactState, dict[int, CircleRule]]:
@@ -209,9 +259,22 @@ async def histories(
 _DERIVED = ("score", "health", "due_on", "last_at", "last_kind", "not_before")
 
 
-async def save(derived: Mapping[int, Derived], states: Mapping[int, ScoreState]) -> None:
-    """New derived columns and score states: one statement for the contacts with both (a first
-    run, a contact rescored after an interaction), one for each kind of the rest."""
+_SAVE_LOG = (
+    'INSERT INTO day_log ("user", contact, data) VALUES (?, ?, ?)'
+    " ON CONFLICT (contact) DO UPDATE SET data = excluded.data"
+)
+
+
+async def save(
+    user_id: int,
+    derived: Mapping[int, Derived],
+    states: Mapping[int, ScoreState],
+    logs: Mapping[int, DayLog],
+) -> None:
+    """New derived columns, score states and day logs: one statement for the contacts with
+    both derived columns and state (a first run, a contact rescored after an interaction), one
+    for each kind of the rest, one for the logs."""
+    await execute_many(_SAVE_LOG, [(user_id, cid, encode_log(log)) for cid, log in logs.items()])
     both = [cid for cid in derived if cid in states]
     rows = [[*_derived_values(derived[cid]), encode_state(states[cid]), cid] for cid in both]
     await update_many(Contact, (*_DERIVED, "score_state"), rows)

@@ -15,6 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pipeline.strength.circles import Cadence, Circle, cadence_for
+from pipeline.strength.daylog import DayLog, log_of
+from pipeline.strength.derived import Derived as Derived
+from pipeline.strength.derived import _shown, derived_of
+from pipeline.strength.derived import shown_health as shown_health
 from pipeline.strength.incremental import (
     Carried,
     ScoreState,
@@ -23,35 +27,21 @@ from pipeline.strength.incremental import (
     is_current,
     state_after,
 )
-from pipeline.strength.rows import Row, settles_after, standing_of_rows
+from pipeline.strength.rows import Row, RowsStanding, settles_after, standing_of_rows
 from pipeline.strength.schedule import (
     Plan,
     ScheduleItem,
     SchedulerConfig,
     cold_start_due_on,
     schedule,
+    window,
 )
-from pipeline.strength.scoring import WEIGHTS, Assessment, Event, standing
+from pipeline.strength.scoring import WEIGHTS, Event, standing
 from pipeline.strength.standing import Standing
 
 BACKLOG = "backlog"
 PLANNED = "planned"
 OFF = "off"  # not placed: untriaged, archived, done, deferred past the horizon
-
-
-@dataclass(frozen=True, slots=True)
-class Derived:
-    """The contact columns that scoring owns (written by no one else)."""
-
-    score: float
-    health: int
-    due_on: dt.date | None
-    last_at: dt.datetime | None
-    last_kind: str | None
-    not_before: dt.date | None
-
-
-NO_HISTORY = Derived(0.0, 0, None, None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +69,8 @@ class History:
     recorded_at: Sequence[dt.datetime] = ()
     version: str = ""  # the store's fingerprint of these rows (ScoreState.version)
     rows: Sequence[Row] = ()  # instead of `events`: the same history as plain tuples (bulk reads)
+    # Instead of either: the history already scored (daylog.extended: one interaction added).
+    scored: RowsStanding | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +105,10 @@ class BookPlan:
     schedule: Plan
     cycles: Mapping[int, str] = field(default_factory=dict)
     score_states: Mapping[int, ScoreState] = field(default_factory=dict)  # the changed ones
+    day_logs: Mapping[int, DayLog] = field(default_factory=dict)  # of the contacts rescored
+    # A one-contact plan (`moving`): the first day whose load its placement depends on (None:
+    # none, it is deferred or unscheduled), so `taken` need only count the days from there on.
+    loads_from: dt.date | None = None
 
 
 def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
@@ -180,29 +176,6 @@ def schedule_item(
         cold_start=cold,
         changed_since_publish=changed,
         ball_in_court=assessment.ball_in_court if assessment else False,
-    )
-
-
-def shown_health(assessment: Standing | Assessment, today: dt.date) -> int:
-    """DESIGN.md 5: a contact is due exactly when its health is 39 or less. The slack cap can
-    make a contact due while S is still above the threshold, so a due contact shows at most 39."""
-    return _shown(assessment.health, assessment.due_on, today)
-
-
-def _shown(health: int, due_on: dt.date | None, today: dt.date) -> int:
-    return min(health, 39) if due_on is not None and due_on <= today else health
-
-
-def derived_of(assessment: Standing | None, today: dt.date) -> Derived:
-    if assessment is None:
-        return NO_HISTORY
-    return Derived(
-        score=assessment.score,
-        health=shown_health(assessment, today),
-        due_on=assessment.due_on,
-        last_at=assessment.last_at,
-        last_kind=assessment.last_kind,
-        not_before=assessment.not_before,
     )
 
 
@@ -304,6 +277,7 @@ def plan_reminders(
     derived: dict[int, Derived] = {}
     cycles: dict[int, str] = {}
     states: dict[int, ScoreState] = {}
+    logs: dict[int, DayLog] = {}
     for state in contacts:
         cadence = cadence_of(state, circles)
         scored = scoring_cadence(cadence)
@@ -312,9 +286,16 @@ def plan_reminders(
             cycles[state.id] = _cycle(state.derived.last_at if state.derived else None, tz)
         else:
             history = histories.get(state.id, History())
-            if history.rows:
+            basis = basis_of(scored, tz)
+            version = history.version if versions is None else versions.get(state.id, "")
+            got = history.scored
+            if got is None and history.rows:
                 got = standing_of_rows(history.rows, now=now, tz=tz, cadence=scored)
+            if got is not None:
                 assessment, only_imported, settles = got.standing, got.imported_only, got.settles_at
+                log = log_of(got, version=version, basis=basis, tz=tz)
+                if log is not None:
+                    logs[state.id] = log
             else:
                 assessment = assess_contact(history.events, cadence, now=now, tz=tz)
                 only_imported = imported_only(history.events)
@@ -327,8 +308,8 @@ def plan_reminders(
                 assessment,
                 settles,
                 history.recorded_at,
-                basis=basis_of(scored, tz),
-                version=history.version if versions is None else versions.get(state.id, ""),
+                basis=basis,
+                version=version,
                 imported_only=only_imported,
             )
             if score_state != state.score_state:
@@ -344,7 +325,18 @@ def plan_reminders(
     plan = schedule(items, today=today, config=config, published=published, taken=taken)
     existing = {r.contact_id: r for r in reminders}
     writes = _reminder_writes(user_id, plan, cycles, existing, now)
-    return BookPlan(derived, writes, plan, cycles, states)
+    mine = [i for i in items if i.contact_id == moving]
+    first = loads_from(mine[0], today, config) if mine else None
+    return BookPlan(derived, writes, plan, cycles, states, logs, first)
+
+
+def loads_from(item: ScheduleItem, today: dt.date, config: SchedulerConfig) -> dt.date | None:
+    """BookPlan.loads_from for a contact placed alone around everyone else's reminders."""
+    win = window(item, today=today, config=config)
+    if win is None or win.ideal > today + dt.timedelta(days=config.horizon_days):
+        return None  # unscheduled or deferred: held against no load
+    # Its days are [lo, hi] then the spill to the horizon; a week's cap counts from Monday.
+    return max(today, win.lo - dt.timedelta(days=win.lo.weekday()))
 
 
 def _carried_item(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.strength.circles import Cadence
@@ -35,6 +35,16 @@ from pipeline.strength.standing import Standing, decayed
 # (at, kind, attendee_count, direction, key, until): Event's fields, in Event's order.
 Row = tuple[dt.datetime, str, int | None, str | None, str | None, dt.date | None]
 _DAY = dt.timedelta(days=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+
+
+def instant(micros: int) -> dt.datetime:
+    """The UTC instant `micros` microseconds after the epoch (Days.anchors)."""
+    return EPOCH + dt.timedelta(microseconds=micros)
+
+
 _KINDS = KINDS
 _DIRECTIONS = frozenset({None, *DIRECTIONS})
 
@@ -42,11 +52,17 @@ _DIRECTIONS = frozenset({None, *DIRECTIONS})
 @dataclass(frozen=True, slots=True)
 class RowsStanding:
     """`standing` None without any row; `imported_only` as plan.imported_only; `settles_at`
-    the earliest non-planned event after `now` (ScoreState.settles_at)."""
+    the earliest non-planned event after `now` (ScoreState.settles_at). `days` (None when the
+    general rules were needed), `last_kinds` (the latest day's best credit and count per kind)
+    and `credited`/`only_connected` are what daylog.DayLog keeps of the history."""
 
     standing: Standing | None
     imported_only: bool
     settles_at: dt.datetime | None
+    days: Days | None = None
+    last_kinds: Mapping[str, Sequence[float]] | None = None
+    credited: bool = False
+    only_connected: bool = True
 
 
 def settles_after(events: Sequence[Event], now: dt.datetime) -> dt.datetime | None:
@@ -123,8 +139,23 @@ def standing_of_rows(
             anchors[day] = at
         if not unanswered:
             outbound_only[day] = False
-    st = _finish(kinds_of, anchors, outbound_only, lifecycle, last_rows, now, tz, cadence)
-    return RowsStanding(st, credited and only_connected, later)
+    st, days = _finish(kinds_of, anchors, outbound_only, lifecycle, last_rows, now, tz, cadence)
+    last_kinds = kinds_of[max(kinds_of)] if kinds_of else {}
+    return RowsStanding(
+        st, credited and only_connected, later, days, last_kinds, credited, only_connected
+    )
+
+
+def day_credit(by_kind: dict[str, list[float]]) -> float:
+    """One local day's credit from its best credit and count per kind (scoring.md 2.2)."""
+    if len(by_kind) == 1:
+        ((best, n),) = by_kind.values()
+        return min(DAY_CAP, best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO))
+    groups = (
+        best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
+        for _, (best, n) in sorted(by_kind.items())
+    )
+    return min(DAY_CAP, math.fsum(groups))
 
 
 def _finish(
@@ -136,33 +167,64 @@ def _finish(
     now: dt.datetime,
     tz: dt.tzinfo,
     cadence: Cadence,
-) -> Standing:
+) -> tuple[Standing, Days]:
     h = cadence.half_life_days
-    day_credit: list[float] = []
-    at_utc: list[dt.datetime] = []
+    day_credits: list[float] = []
+    at_us: list[int] = []
     outs: list[bool] = []
     for day in sorted(kinds_of):
-        by_kind = kinds_of[day]
-        if len(by_kind) == 1:
-            ((best, n),) = by_kind.values()
-            credit = min(DAY_CAP, best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO))
-        else:
-            groups = (
-                best * (1 - BURST_RATIO ** int(n)) / (1 - BURST_RATIO)
-                for _, (best, n) in sorted(by_kind.items())
-            )
-            credit = min(DAY_CAP, math.fsum(groups))
-        day_credit.append(credit)
-        anchor = anchors[day]
-        at_utc.append(anchor if anchor.tzinfo is dt.UTC else anchor.astimezone(dt.UTC))
+        day_credits.append(day_credit(kinds_of[day]))
+        at_us.append((anchors[day] - EPOCH) // _US)
         outs.append(outbound_only[day])
+    top: Event | None = None
+    if len(last_rows) == 1:
+        top = Event(*last_rows[0])
+    elif last_rows:
+        top = max((Event(*r) for r in last_rows), key=_canonical)
+    nb = not_before_of(lifecycle, now, tz, h)
+    days = Days(day_credits, at_us, outs, top)
+    return standing_of_days(days, nb, now=now, tz=tz, cadence=cadence), days
+
+
+@dataclass(frozen=True, slots=True)
+class Days:
+    """A history's credited local days in day order: each day's credit, its anchor (the
+    latest credited instant of that day, UTC) and whether it holds only unanswered outbound
+    messages; and `top`, the latest credited event (the canonical greatest of a tie). All that
+    S, the due date, the back-off and the last contact need of the history."""
+
+    credits: Sequence[float]
+    anchors: Sequence[int]  # microseconds since the epoch
+    outbound: Sequence[bool]
+    top: Event | None
+
+
+def standing_of_days(
+    days: Days,
+    not_before: dt.date | None,
+    *,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    cadence: Cadence,
+) -> Standing:
+    """The standing from the credited days and `not_before` (the one computation of both the
+    full scoring and the one-interaction update, daylog.py)."""
+    h = cadence.half_life_days
+    top = days.top
+    day_credit, at_us, outs = days.credits, days.anchors, days.outbound
     raw_due: dt.datetime | None = None
     at_last = s = backoff = 0.0
     if day_credit:
-        last = at_utc[-1]
+        # In whole microseconds: (t - a) / 1 day between datetimes divides exactly these
+        # integers (CPython's timedelta division), so the floats are the same, and faster.
+        top_us = at_us[-1]
         at_last = math.fsum(
-            [c * 2.0 ** (-((last - a) / _DAY) / h) for c, a in zip(day_credit, at_utc, strict=True)]
+            [
+                c * 2.0 ** (-((top_us - a) / _DAY_US) / h)
+                for c, a in zip(day_credit, at_us, strict=True)
+            ]
         )
+        last = instant(top_us)
         s = decayed(at_last, last, now, h)
         raw_due = last + dt.timedelta(
             days=h * min(cadence.slack, max(0.0, math.log2(at_last / THETA)))
@@ -174,11 +236,6 @@ def _finish(
             k += 1
         backoff = min(k - 1, BACKOFF_MAX_CADENCES) * h if k >= 2 else 0.0
     due_at = None if raw_due is None else (raw_due + dt.timedelta(days=backoff)).astimezone(tz)
-    top: Event | None = None
-    if len(last_rows) == 1:
-        top = Event(*last_rows[0])
-    elif last_rows:
-        top = max((Event(*r) for r in last_rows), key=_canonical)
     ball_at = (
         top.at.astimezone(dt.UTC) + dt.timedelta(days=BALL_IN_COURT_DAYS)
         if top is not None and top.kind in ASYNC_KINDS and top.direction == "in"
@@ -189,7 +246,7 @@ def _finish(
         health=health(s),
         due_at=due_at,
         due_on=None if due_at is None else due_at.date(),
-        not_before=_not_before(lifecycle, now, tz, h),
+        not_before=not_before,
         last_at=None if top is None else top.at.astimezone(tz),
         last_kind=None if top is None else top.kind,
         ball_in_court=ball_at is not None and now > ball_at,
@@ -199,7 +256,9 @@ def _finish(
     )
 
 
-def _not_before(lifecycle: list[Row], now: dt.datetime, tz: dt.tzinfo, h: float) -> dt.date | None:
+def not_before_of(
+    lifecycle: Sequence[Row], now: dt.datetime, tz: dt.tzinfo, h: float
+) -> dt.date | None:
     """scoring.not_before over the lifecycle rows."""
     days: list[dt.date] = []
     for at, kind, _, _, _, until in lifecycle:

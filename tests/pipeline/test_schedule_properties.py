@@ -293,3 +293,71 @@ def test_raising_the_daily_cap_never_enlarges_the_backlog(
         items, today=today, config=dataclasses.replace(cfg, per_day=cfg.per_day + extra)
     )
     assert len(high.backlog) <= len(low.backlog)
+
+
+@given(
+    configs,
+    todays,
+    st.dictionaries(st.integers(0, 60), st.integers(0, 6), max_size=30),
+)
+def test_filling_a_day_at_once_places_what_one_reminder_at_a_time_places(
+    config, today, held
+) -> None:
+    """Everyone else's reminders fill each day first, in day order, up to the caps (the
+    one-contact re-placement): one step per day gives the loads of one step per reminder."""
+    from pipeline.strength.schedule import _Loads
+
+    days = {today + dt.timedelta(days=n): count for n, count in held.items()}
+    one_by_one, at_once = _Loads(config), _Loads(config)
+    for day in sorted(days):
+        for _ in range(days[day]):
+            if not one_by_one.fits(day, False):
+                break
+            one_by_one.add(day, False)
+        at_once.fill(day, days[day])
+
+    def nonzero(counts: dict) -> dict:  # type: ignore[type-arg]
+        return {k: n for k, n in counts.items() if n}
+
+    assert nonzero(one_by_one.day) == nonzero(at_once.day)
+    assert nonzero(one_by_one.week) == nonzero(at_once.week)
+
+
+@given(
+    configs,
+    todays,
+    st.dictionaries(st.integers(0, 120), st.integers(0, 4), max_size=60),
+    st.integers(-30, 150),
+    st.sampled_from(CADENCES),
+    st.none() | st.integers(0, 100),
+    st.booleans(),
+)
+def test_one_contact_is_placed_alike_whether_all_days_or_those_from_loads_from_are_counted(
+    config, today, held, due_in, cadence, not_before_in, cold
+) -> None:
+    """Re-placing one contact reads everyone else's reminders only from `loads_from` (the
+    Monday of its window's first week): the days before it change nothing."""
+    from pipeline.strength.plan import loads_from
+
+    item = ScheduleItem(
+        7,
+        today + dt.timedelta(days=due_in),
+        1,
+        cadence,
+        None if not_before_in is None else today + dt.timedelta(days=not_before_in),
+        cold_start=cold,
+        changed_since_publish=True,
+    )
+    taken = {today + dt.timedelta(days=n): count for n, count in held.items()}
+
+    def placed(plan):  # type: ignore[no-untyped-def]
+        return plan.placements, plan.backlog, plan.deferred, plan.unscheduled
+
+    full = schedule([item], today=today, config=config, taken=taken)
+    first = loads_from(item, today, config)
+    if first is None:  # deferred or unscheduled: no load matters
+        assert not full.placements and not full.backlog
+        assert placed(schedule([item], today=today, config=config, taken={})) == placed(full)
+        return
+    counted = {d: n for d, n in taken.items() if d >= first}
+    assert placed(schedule([item], today=today, config=config, taken=counted)) == placed(full)
