@@ -11,13 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.feed.render import (
-        BirthdayItem,
-        FeedCalendar,
-        FollowUpItem,
-        ReminderItem,
-        render_feed,
-    )
+    from pipeline.feed.items import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem
+    from pipeline.feed.render import render_feed
     from pipeline.feed.subscribe import qr_svg, subscription_links
     from pipeline.formats.dispatch import FORMAT_CHOICES, detect_kind, parse_export
     from pipeline.identity.match import ExistingContact, ImportPlan, apply_plan, plan_import
@@ -98,10 +93,10 @@ __all__ = [
 # Each name's home, loaded on first use (PEP 562): a command that only imports contacts does
 # not load the calendar and QR libraries the feed needs (kith's start-up is part of every import).
 _HOMES = {
-    "BirthdayItem": "pipeline.feed.render",
-    "FeedCalendar": "pipeline.feed.render",
-    "FollowUpItem": "pipeline.feed.render",
-    "ReminderItem": "pipeline.feed.render",
+    "BirthdayItem": "pipeline.feed.items",
+    "FeedCalendar": "pipeline.feed.items",
+    "FollowUpItem": "pipeline.feed.items",
+    "ReminderItem": "pipeline.feed.items",
     "render_feed": "pipeline.feed.render",
     "qr_svg": "pipeline.feed.subscribe",
     "subscription_links": "pipeline.feed.subscribe",

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.conf.apps import AppRegistry
-
-APP_REGISTRY = AppRegistry(apps=["api.db.piccolo_app"])
-
 
 def __getattr__(name: str) -> Any:
-    """PEP 562: only reached while `DB` is not yet set (configure() sets it as a plain global)."""
+    """PEP 562: only reached while `DB` or `APP_REGISTRY` is not yet set (configure() sets `DB`
+    as a plain global). The registry is built when migrations first ask for it: Piccolo's
+    `piccolo.conf.apps` imports black (~0.1 s), which no query needs (every `kith` command and
+    server process started that much later)."""
+    if name == "APP_REGISTRY":
+        from piccolo.conf.apps import AppRegistry
+
+        registry = AppRegistry(apps=["api.db.piccolo_app"])
+        globals()["APP_REGISTRY"] = registry
+        return registry
     if name != "DB":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from api.db.engines import build_engine

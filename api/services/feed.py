@@ -30,7 +30,8 @@ from api.store import feed_tokens as store
 from api.store import interactions as interaction_store
 from api.store import reminders as reminder_store
 from api.store.feed_tokens import Token
-from pipeline.feed.render import FeedCalendar, ReminderItem, render_feed
+from pipeline.feed.items import FeedCalendar, ReminderItem
+from pipeline.feed.render import render_feed
 from pipeline.feed.subscribe import qr_svg, subscription_links
 
 log = logging.getLogger("kith.feed")

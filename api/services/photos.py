@@ -8,11 +8,11 @@ a worker thread, never on the event loop or inside the write transaction (issue 
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from dataclasses import dataclass
-
-from PIL import Image, UnidentifiedImageError
+from types import ModuleType
 
 THUMB_PX = 128
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -21,11 +21,21 @@ MAX_PIXELS = 25_000_000
 # Only the formats address books embed (RFC 6350 6.2.4 names JPEG, PNG and GIF); Pillow's other
 # decoders are attack surface no vCard needs.
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
-# Pillow's own fence (at open, before `.size` can be read) stands well above the budget, so the
-# budget's issue can name the size; Pillow only warns between MAX_IMAGE_PIXELS and twice that,
-# and that warning is an error here: it never falls through to a decode.
-Image.MAX_IMAGE_PIXELS = 4 * MAX_PIXELS
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+@functools.cache
+def _pillow() -> ModuleType:
+    """Pillow, loaded with the first photo (most imports have none: `kith` starts sooner), and
+    fenced before any image is opened: its own fence (at open, before `.size` can be read)
+    stands well above the budget, so the budget's issue can name the size; Pillow only warns
+    between MAX_IMAGE_PIXELS and twice that, and that warning is an error here: it never falls
+    through to a decode."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = 4 * MAX_PIXELS
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    return Image
+
 
 UNREADABLE = "the photo is not a readable image: skipped"
 
@@ -55,8 +65,9 @@ def thumbnail(data: bytes) -> Thumb:
         return Thumb(None)
     if len(data) > MAX_SOURCE_BYTES:
         return Thumb(None, f"the photo is over {MAX_SOURCE_BYTES // (1024 * 1024)} MB: skipped")
+    image = _pillow()
     try:
-        with Image.open(io.BytesIO(data), formats=FORMATS) as source:
+        with image.open(io.BytesIO(data), formats=FORMATS) as source:
             width, height = source.size  # from the header: nothing decoded yet
             if width * height > MAX_PIXELS:
                 return _too_large(width, height)
@@ -68,9 +79,9 @@ def thumbnail(data: bytes) -> Thumb:
         out = io.BytesIO()
         rgb.save(out, format="JPEG", quality=82, optimize=True)
         return Thumb(out.getvalue())
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (image.DecompressionBombError, image.DecompressionBombWarning):
         return Thumb(
             None, f"the photo is over the {MAX_PIXELS // 1_000_000}-megapixel limit: skipped"
         )
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+    except (image.UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         return Thumb(None, UNREADABLE)

@@ -18,7 +18,7 @@ from api.db import engine_name, hot
 from api.db.tables import Circle, Contact, ContactKey, Reminder
 from api.jsonutil import dump
 from api.schemas import ContactOut
-from pipeline.feed.render import BirthdayItem
+from pipeline.feed.items import BirthdayItem
 from pipeline.strength.plan import ContactState, Derived
 
 LIST_FIELDS = frozenset({"emails", "phones", "urls", "groups", "edited_fields"})

@@ -9,7 +9,7 @@ from typing import Any
 from api.db import hot
 from api.db.tables import Contact, FollowUp, Interaction
 from api.schemas import FollowUpOut, InteractionOut
-from pipeline.feed.render import FollowUpItem
+from pipeline.feed.items import FollowUpItem
 from pipeline.strength.plan import History
 from pipeline.strength.scoring import Event
 

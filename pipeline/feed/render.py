@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur, vText
 
+from pipeline.feed.items import BirthdayItem, FeedCalendar, FollowUpItem, ReminderItem
 from pipeline.feed.memo import MEMO_LIMIT, put
 from pipeline.normalize import ICAL_TEXT_CONTROLS
+
+# The items are defined in pipeline/feed/items.py and re-exported here, where they always were.
+__all__ = ["BirthdayItem", "FeedCalendar", "FollowUpItem", "ReminderItem", "render_feed"]
 
 PRODID = "-//Kith//Kith reconnect feed 1.0//EN"
 # No comma or semicolon: ical.js and others read X-WR-CALDESC raw, without TEXT unescaping.
@@ -32,56 +35,6 @@ NO_YEAR_START = 2000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _WS = re.compile(r"\s+")
 _BIRTHDAY = re.compile(r"^(?:(\d{4})|--)-?(\d{2})-?(\d{2})$")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedCalendar:
-    """Calendar-level settings; `user_key` is stable and non-personal (a hash, not an email)."""
-
-    user_key: str
-    name: str
-    base_url: str
-    alarm_hour: int | None = None
-    refresh_hours: int = 6
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderItem:
-    """One published reminder; the caller bumps `sequence` whenever the day moves."""
-
-    uid: str
-    contact_id: int
-    name: str
-    day: dt.date
-    sequence: int
-    changed_at: dt.datetime
-    circle: str | None
-    health: int
-    last_kind: str | None
-    last_on: dt.date | None
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class BirthdayItem:
-    """A contact's birthday, `YYYY-MM-DD` or `--MM-DD` (the import contract's form)."""
-
-    contact_id: int
-    name: str
-    birthday: str
-    changed_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpItem:
-    """An open promise ("send the article") due on a day."""
-
-    id: int
-    contact_id: int
-    name: str
-    what: str
-    due_on: dt.date
-    changed_at: dt.datetime
 
 
 def render_feed(

@@ -8,10 +8,10 @@ import pipeline
 
 # name -> the module that defines it (the surface re-exports, it never redefines).
 SURFACE = {
-    "BirthdayItem": "pipeline.feed.render",
-    "FeedCalendar": "pipeline.feed.render",
-    "FollowUpItem": "pipeline.feed.render",
-    "ReminderItem": "pipeline.feed.render",
+    "BirthdayItem": "pipeline.feed.items",
+    "FeedCalendar": "pipeline.feed.items",
+    "FollowUpItem": "pipeline.feed.items",
+    "ReminderItem": "pipeline.feed.items",
     "render_feed": "pipeline.feed.render",
     "qr_svg": "pipeline.feed.subscribe",
     "subscription_links": "pipeline.feed.subscribe",
