@@ -21,7 +21,6 @@ after the last batch, from every contact the file reached. What still differs fr
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 from collections import Counter
@@ -204,33 +203,21 @@ async def import_batches(
     lock); cards recognised by their bytes are not read (api/services/import_known.py).
     `seen` gets the issues and versions as the batches find them (what a failed import
     reports)."""
-    # The next piece is cut in a worker thread while this one's rows are read and written (a
-    # future: anyio's to_thread gives none; cutting touches no database).
-    loop = asyncio.get_running_loop()
-    ahead = loop.run_in_executor(None, next_piece, pieces, reader)
     seen = seen or Outcome("vcard", {}, [])
     totals = _Totals(versions=seen.versions)
     issues = seen.issues
-    try:
-        # This source's remembered cards that no batch has decided about yet (each batch takes
-        # its own out): the one thing held per card of the source, not per card of the file.
-        pending = await import_cards.remembered(user.id, source)
-        by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
-        while (piece := await ahead) is not None:
-            ahead = loop.run_in_executor(None, next_piece, pieces, reader)
-            known = await recognise(user.id, piece, pending, by_body)
-            await _one_batch(
-                user, piece, reader, known, pending, totals, issues, source, now, progress
-            )
-            del piece, known
-            if fail_after_rows is not None and totals.new >= fail_after_rows:
-                raise RuntimeError("injected failure after writing rows")
-    finally:
-        # After a failure the thread finishes its piece before the file is closed, and what
-        # it ended with is taken (the failure here is the one reported).
-        await asyncio.wait([ahead])
-        if not ahead.cancelled():
-            ahead.exception()
+    # This source's remembered cards that no batch has decided about yet (each batch takes its
+    # own out): the one thing held per card of the source, not per card of the file.
+    pending = await import_cards.remembered(user.id, source)
+    by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
+    # Each piece is cut in a worker thread (not on the event loop), one after the other: cutting
+    # the next one during this one's database reads was slower (both hold the GIL).
+    while (piece := await anyio.to_thread.run_sync(next_piece, pieces, reader)) is not None:
+        known = await recognise(user.id, piece, pending, by_body)
+        await _one_batch(user, piece, reader, known, pending, totals, issues, source, now, progress)
+        del piece, known
+        if fail_after_rows is not None and totals.new >= fail_after_rows:
+            raise RuntimeError("injected failure after writing rows")
     if pending:  # cards of this source the file no longer has
         await import_cards.forget_rows([row for row, _ in pending.values()])
     archived: list[int] = []
