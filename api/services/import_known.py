@@ -58,11 +58,14 @@ async def recognise(
     """The piece's cards (indexes of its spans) recognised by their bytes whose contacts are as
     remembered; each is taken out of `pending` (a second card with the same bytes is read)."""
     found: dict[int, Known] = {}
+    uids: set[str] = set()
     for index, span in enumerate(piece.spans or ()):
         uid = by_body.get(span.digest) if span.digest is not None else None
         got = pending.get(uid) if uid is not None else None
-        if uid is None or got is None or got[1].body != span.digest:
+        # The same bytes twice in one piece: the first is recognised, the second is read.
+        if uid is None or got is None or got[1].body != span.digest or uid in uids:
             continue
+        uids.add(uid)
         found[index] = Known(span.line + piece.offset, uid, got[0], got[1])
     if not found:
         return {}

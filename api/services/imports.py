@@ -294,7 +294,7 @@ async def _import_batched(
     try:
         # Full collections wait here too: a batch's records and plan are few, but each full
         # pass walks every object alive, and the batches made 21 of them (a sixth of a
-        # 50,000-card first import). Young collections still run.
+        # 50,000-card first import). Young collections still run, less often.
         with full_collections_held():
             outcome = await until_fresh(attempt)
     except Exception as exc:

@@ -112,6 +112,17 @@ async def test_a_changed_card_sharing_a_key_with_an_unchanged_one_is_planned_wit
     assert len(cards_read) == (1 + 4 if same_batch else 1)
 
 
+@pytest.mark.parametrize("batch", [3, 4])
+async def test_a_known_card_twice_in_the_file_is_one_person_as_a_whole_file_plan_has_it(
+    clean_db, batch
+):
+    whole, batched = await users()
+    cards = [card(f"p{i}", name=f"Pat Doe{i}", email=f"p{i}@example.com") for i in range(6)]
+    # p1 again right after itself (its batch) or three cards later (the next batch of three).
+    for later in ([*cards[:2], cards[1], *cards[2:]], [*cards[:4], cards[1], *cards[4:]]):
+        await same_books(whole, batched, [vcf(cards), vcf(later)], batch)
+
+
 async def test_another_parser_reads_every_card_again_and_remembers_its_own_digests(
     clean_db, cards_read, monkeypatch
 ):
