@@ -63,10 +63,16 @@ def parsed_heap_frozen() -> Iterator[None]:
     """The parsed file is millions of objects that live as long as the import and hold no
     cycles; every full collection the planning and writing trigger would walk them all again (a
     fifth of a 50,000-card import's time). `gc.freeze` keeps them out of the collector's way
-    until the import is written; full collections wait too (above)."""
+    until the import is written; full collections wait too (above).
+
+    A heap that was frozen already (`kith serve` freezes its start-up heap, api/app.py) stays
+    frozen: `gc.unfreeze` cannot give back only the import's objects, and would undo the
+    server's freeze. The import's objects are still freed by their reference counts."""
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         with full_collections_held():
             yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()

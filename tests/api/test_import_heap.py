@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import gc
 
-from api.services.heap import FULL_COLLECTIONS_HELD, YOUNG_HELD, full_collections_held
+from api.services.heap import (
+    FULL_COLLECTIONS_HELD,
+    YOUNG_HELD,
+    full_collections_held,
+    parsed_heap_frozen,
+)
 
 
 def test_overlapping_imports_restore_the_thresholds_only_when_the_last_one_ends() -> None:
@@ -29,3 +34,18 @@ def test_a_failed_import_gives_the_thresholds_back() -> None:
     except RuntimeError:
         pass
     assert gc.get_threshold() == before
+
+
+def test_an_import_leaves_a_heap_frozen_before_it_frozen_and_any_other_unfrozen() -> None:
+    assert gc.get_freeze_count() == 0
+    with parsed_heap_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0, "a test process, a CLI import: given back"
+    gc.freeze()  # as `kith serve` does after start-up
+    try:
+        frozen = gc.get_freeze_count()
+        with parsed_heap_frozen():
+            pass
+        assert gc.get_freeze_count() > frozen // 2, "the server's start-up heap stays frozen"
+    finally:
+        gc.unfreeze()
