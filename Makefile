@@ -10,7 +10,7 @@ STAMP := .venv/.kith-installed
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml uv.lock tests/feedcheck/package-lock.json tests/e2e/axe/package-lock.json
+$(STAMP): Makefile pyproject.toml uv.lock tests/feedcheck/package-lock.json tests/e2e/axe/package-lock.json
 	@test -x .tools/bin/uv || (python3 -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)")
 	.tools/bin/uv sync --frozen --compile-bytecode
 	@if command -v npm >/dev/null 2>&1 && [ -f tests/feedcheck/package-lock.json ]; then \
