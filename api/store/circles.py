@@ -107,30 +107,12 @@ _NAMED_OR_FIRST = (
 
 
 async def named_or_first(user_id: int, name: str) -> tuple[int, CircleRule] | None:
-    """`id_named_or_first`, with the circle's rule, in one statement."""
+    """The circle with exactly this name, else the first by position, with its rule, in one
+    statement."""
     row = await hot.fetch_one(_NAMED_OR_FIRST, (user_id, name), types=".....b")
     if row is None:
         return None
     return int(row[0]), CircleRule(row[1], int(row[2]), float(row[3]), int(row[4]), bool(row[5]))
-
-
-async def id_named_or_first(user_id: int, name: str) -> int | None:
-    """The circle with exactly this name, else the first by position."""
-    row = (
-        await Circle.select(Circle.id)
-        .where((Circle.user == user_id) & (Circle.name == name))
-        .first()
-        .run()
-    )
-    if row is None:
-        row = (
-            await Circle.select(Circle.id)
-            .where(Circle.user == user_id)
-            .order_by(Circle.position)
-            .first()
-            .run()
-        )
-    return None if row is None else int(row["id"])
 
 
 async def name_taken(user_id: int, name: str, other_than: int) -> bool:

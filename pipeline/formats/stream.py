@@ -40,9 +40,8 @@ class Batch:
 
     contacts: list[ContactRecord]
     issues: list[ImportIssue]
-    versions: Counter[str] = field(default_factory=Counter)
     # BEGIN line -> digest of each card a re-import may recognise by its bytes (`card_spans`),
-    # and -> version of each card read.
+    # and -> version of each card read (in file order: the format's tie goes to the first).
     raw: dict[int, str] = field(default_factory=dict)
     versions_at: dict[int, str] = field(default_factory=dict)
 
@@ -133,9 +132,9 @@ class BatchReader:
         by_line: dict[int, str] = {}
         try:
             with no_gc_pauses():
-                contacts, issues, unclean, versions = read_prepared(data, reader, by_line)
+                contacts, issues, unclean, _ = read_prepared(data, reader, by_line)
         except UnreadableFile:
-            contacts, unclean, versions = [], [], Counter[str]()
+            contacts, unclean = [], []
             issues = [ImportIssue(offset + 1, "no vCard in these lines: skipped")]
             by_line.clear()
         del data
@@ -148,7 +147,6 @@ class BatchReader:
         return Batch(
             contacts,
             issues,
-            versions,
             {line + offset: digest for line, digest in raw.items()},
             {line + offset: version for line, version in by_line.items()},
         )
@@ -179,18 +177,6 @@ def _recognisable(
         and index not in spoiled
         and made[span.line] == 1
     }
-
-
-def read_batches(
-    pieces: Iterable[bytes], *, region: str | None, identity: bytes | None = None
-) -> Iterator[Batch]:
-    """Each piece of `split_pieces` read like a file of its own, with the file's line numbers
-    and one reader (`BatchReader`), every card of it."""
-    reader = BatchReader(region, identity)
-    for piece in pieces:
-        cut = reader.cut(piece)
-        del piece
-        yield reader.read(cut)
 
 
 def vcard_format(versions: Counter[str]) -> str:

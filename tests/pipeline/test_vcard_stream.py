@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from pipeline.formats.dispatch import parse_export
 from pipeline.formats.stream import (
+    BatchReader,
     chunks_of,
     cuttable,
     looks_vcard,
-    read_batches,
     split_pieces,
     vcard_format,
 )
@@ -38,10 +38,12 @@ def _card(i: int, end: str = "\r\n", marker: str = "END:VCARD") -> str:
 def _streamed(raw: bytes, cards: int, chunk: int) -> tuple[list[object], list[object], str]:
     versions: Counter[str] = Counter()
     records, issues = [], []
-    for batch in read_batches(split_pieces(chunks_of(raw, chunk), cards), region="US"):
+    reader = BatchReader("US")
+    for piece in split_pieces(chunks_of(raw, chunk), cards):
+        batch = reader.read(reader.cut(piece))
         records += batch.contacts
         issues += batch.issues
-        versions.update(batch.versions)
+        versions.update(batch.versions_at.values())
     return records, issues, vcard_format(versions)
 
 
