@@ -81,10 +81,16 @@ async def test_postgres_a_sigkilled_workers_job_is_retried_and_nobody_is_importe
     cluster.start_worker()
     cluster.start_worker()
     await cluster.wait_until(OK_USERS, lambda n: n >= 10, 600)
-    # Kill the worker while it holds a job: Procrastinate marks a job "doing" with its worker.
+    # Kill the worker while it holds a job that is in its nightly run: Procrastinate marks a
+    # job "doing" with its worker, and the job's run is "running" from its first statement to
+    # its last. A job only just taken (no run yet) or already finished (its run "ok") would
+    # leave nothing interrupted to find: so every doing job must be inside its run, and at
+    # least three are (one per worker, the victim's among them).
     await cluster.wait_until(
-        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing' "
-        "AND task_name = 'kith.nightly_user'",
+        "SELECT CASE WHEN count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM nightly_run n "
+        "WHERE n.\"user\" = (j.args->>'user_id')::int AND n.status = 'running')) = 0 "
+        "THEN count(*) ELSE 0 END FROM procrastinate_jobs j WHERE j.status = 'doing' "
+        "AND j.task_name = 'kith.nightly_user'",
         lambda n: n >= 3,
         120,
     )
