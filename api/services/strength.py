@@ -7,6 +7,7 @@ interaction, snooze, skip, done or circle change); `refresh_user` does every con
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -72,11 +73,14 @@ def tz_of(user: UserInfo) -> ZoneInfo:
 
 
 def config_of(user: UserInfo) -> SchedulerConfig:
-    return SchedulerConfig(
-        per_day=user.per_day_cap,
-        per_week=user.per_week_cap,
-        weekday_factors=tuple(user.weekday_factors),
-    )
+    return _config(user.per_day_cap, user.per_week_cap, tuple(user.weekday_factors))
+
+
+@functools.lru_cache(maxsize=256)
+def _config(per_day: int, per_week: int, factors: tuple[float, ...]) -> SchedulerConfig:
+    # Frozen, so one per setting serves every call: building and validating it was ~5 us of
+    # each logged interaction.
+    return SchedulerConfig(per_day=per_day, per_week=per_week, weekday_factors=factors)
 
 
 async def _save(user: UserInfo, plan: BookPlan, now: dt.datetime) -> None:
