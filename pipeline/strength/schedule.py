@@ -8,6 +8,7 @@ so calendars that poll the feed do not see reminders jump about.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -206,7 +207,8 @@ class _Loads:
         loop over the days (up to the horizon's 90)."""
         caps, per_week = self._caps, self.config.per_week
         on_day, on_week = self.day, self.week
-        for day in sorted(d for d in counts if first <= d <= last):
+        days = sorted(counts)  # the store's counts come in day order: a pass, not a sort
+        for day in days[bisect.bisect_left(days, first) : bisect.bisect_right(days, last)]:
             ordinal = day.toordinal()
             weekday = (ordinal + 6) % 7  # date.weekday(): ordinal 1 (0001-01-01) is a Monday
             week = ordinal - weekday
@@ -321,5 +323,5 @@ def schedule(
         deferred=tuple(sorted(deferred)),
         unscheduled=tuple(sorted(unscheduled)),
         frozen=tuple(sorted(frozen)),
-        loads=dict(sorted((d, n) for d, n in loads.day.items() if n)),
+        loads={d: n for d, n in sorted(loads.day.items()) if n},
     )
