@@ -155,6 +155,10 @@ def _progress() -> Progress | None:
         return None
 
     def show(stage: str, done: int, total: int) -> None:
+        if total == 0:  # a large file read in batches: its size in cards is known at its end
+            sys.stderr.write(f"\r{stage} {done:,} cards")
+            sys.stderr.flush()
+            return
         width = 30
         filled = width * done // max(1, total)
         bar = "#" * filled + "-" * (width - filled)

@@ -210,12 +210,17 @@ async def import_batches(
     # own out): the one thing held per card of the source, not per card of the file.
     pending = await import_cards.remembered(user.id, source)
     by_body = {got.body: uid for uid, (_, got) in pending.items() if got.body}
+    # One running count for the whole file (its number of cards is known only at its end),
+    # not a bar per batch that starts again from zero.
+    cards = 0
     # Each piece is cut in a worker thread (not on the event loop), one after the other: cutting
     # the next one during this one's database reads was slower (both hold the GIL).
     while (piece := await anyio.to_thread.run_sync(next_piece, pieces, reader)) is not None:
         known = await recognise(user.id, piece, pending, by_body)
-        await _one_batch(user, piece, reader, known, pending, totals, issues, source, now, progress)
+        cards += await _one_batch(user, piece, reader, known, pending, totals, issues, source, now)
         del piece, known
+        if progress:
+            progress("importing", cards, 0)  # total 0: not known yet
         if fail_after_rows is not None and totals.new >= fail_after_rows:
             raise RuntimeError("injected failure after writing rows")
     if pending:  # cards of this source the file no longer has
@@ -233,6 +238,8 @@ async def import_batches(
         if archived:
             writes = ImportWrites(source, archives=tuple(archived))
             await execute_writes(user.id, writes, photos=[], connections=[], now=now)
+    if progress:
+        progress("importing", cards, cards)
     return Outcome(
         vcard_format(totals.versions), totals.counts(len(archived)), issues, totals.versions
     )
@@ -248,9 +255,9 @@ async def _one_batch(
     issues: list[ImportIssue],
     source: str,
     now: dt.datetime,
-    progress: Progress | None,
-) -> None:
-    """Read, plan, write and remember one piece's cards but the recognised ones (`known`)."""
+) -> int:
+    """Read, plan, write and remember one piece's cards but the recognised ones (`known`);
+    returns how many cards the piece held."""
     while True:
         batch = await anyio.to_thread.run_sync(reader.read, piece, known.keys())
         records, clipped = clip_records(batch.contacts)
@@ -271,7 +278,7 @@ async def _one_batch(
     issues += merged
     result = ParseResult("vcard", records, [])
     new_ids: list[int] = []
-    counts = await apply_import(user, result, plan, now, progress, None, new_ids)
+    counts = await apply_import(user, result, plan, now, None, None, new_ids)
     issues += result.issues  # photos that could not be used
     totals.interactions += counts["interactions"]
     totals.skipped += len(plan.skipped)
@@ -284,6 +291,7 @@ async def _one_batch(
     _tally(plan, records, given, new_ids, kept, totals)
     for k in known.values():
         _land(totals, k.stored.contact, k.line, k.stored.given | _UNCHANGED)
+    return len(records) + len(known)
 
 
 async def _remember(

@@ -18,6 +18,7 @@ from api.store.merges import add_suggestions
 from pipeline.identity.merge import LIST_FIELDS, SCALAR_FIELDS
 from pipeline.identity.writes import ImportWrites, InsertContact, New, Ref
 
+# (stage, done, total); a total of 0 means not known yet (a batched import counts its cards).
 Progress = Callable[[str, int, int], None]
 
 

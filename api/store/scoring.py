@@ -247,7 +247,12 @@ def _histories(rows: Iterable[Sequence[Any]]) -> dict[int, History]:
         if iid > seen[2]:
             seen[2] = iid
     return {
-        cid: History(recorded_at=[_when(seen[0])], version=version(seen[1], seen[2]), rows=events)
+        cid: History(
+            recorded_at=[_when(seen[0])],
+            version=version(seen[1], seen[2]),
+            rows=events,
+            distinct_keys=True,  # "id:<interaction id>", one per row
+        )
         for cid, (events, seen) in books.items()
     }
 

@@ -71,6 +71,7 @@ class History:
     recorded_at: Sequence[dt.datetime] = ()
     version: str = ""  # the store's fingerprint of these rows (ScoreState.version)
     rows: Sequence[Row] = ()  # instead of `events`: the same history as plain tuples (bulk reads)
+    distinct_keys: bool = False  # every row has a key of its own (the store's: interaction ids)
     # Instead of either: the history already scored (daylog.extended: one interaction added).
     scored: RowsStanding | None = None
 
@@ -302,7 +303,13 @@ def score_book(
             version = history.version if versions is None else versions.get(state.id, "")
             got = history.scored
             if got is None and history.rows:
-                got = standing_of_rows(history.rows, now=now, tz=tz, cadence=scored)
+                got = standing_of_rows(
+                    history.rows,
+                    now=now,
+                    tz=tz,
+                    cadence=scored,
+                    distinct_keys=history.distinct_keys,
+                )
             if got is not None:
                 assessment, only_imported, settles = got.standing, got.imported_only, got.settles_at
                 log = log_of(got, version=version, basis=basis, tz=tz)

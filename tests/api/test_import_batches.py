@@ -152,6 +152,26 @@ async def test_re_importing_an_unchanged_batched_file_changes_nothing(clean_db):
     assert {r["updated_at"] for r in updated} == {NOW}, "no contact was written again"
 
 
+async def test_a_batched_import_reports_one_running_count_of_cards_for_the_whole_file(clean_db):
+    _, user = await users()
+    raw = vcf([card(f"u{i}", name=f"Pat Doe{i}", email=f"p{i}@example.com") for i in range(20)])
+    for now in (NOW, LATER):  # the first import reads every card, the second recognises them
+        seen: list[tuple[str, int, int]] = []
+        await import_file(
+            user,
+            raw,
+            filename=NAME,
+            now=now,
+            batch_cards=6,
+            progress=lambda *step: seen.append(step),  # noqa: B023 (called inside the loop)
+        )
+        assert seen[-1] == ("importing", 20, 20), "it ends with the whole file, as a bar does"
+        running = [done for _, done, total in seen[:-1]]
+        assert all(total == 0 for _, _, total in seen[:-1]), "no total before the end"
+        assert running == sorted(running) and len(running) >= 3, "one count, never restarting"
+        assert running[-1] == 20
+
+
 async def test_a_failure_in_a_later_batch_leaves_the_database_as_it_was(clean_db):
     _, user = await users()
     await run(user, vcf([card(f"u{i}", name=f"Pat Doe{i}") for i in range(5)]), 3)

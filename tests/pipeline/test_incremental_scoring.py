@@ -64,6 +64,8 @@ def test_scoring_rows_in_one_pass_gives_the_floats_of_scoring_events(
     cadence = cadence_for(days, kin=kin)
     events = [Event(*r) for r in log]
     got = standing_of_rows(log, now=BASE, tz=tz, cadence=cadence)
+    if unique:  # the store says its keys are distinct: the check is skipped, nothing else
+        assert standing_of_rows(log, now=BASE, tz=tz, cadence=cadence, distinct_keys=True) == got
     if not events:
         assert got.standing is None
         return
@@ -80,6 +82,19 @@ def test_scoring_rows_in_one_pass_gives_the_floats_of_scoring_events(
         full.last_kind,
     )
     assert st_.ball_in_court == full.ball_in_court
+
+
+def test_a_day_with_more_interactions_of_one_kind_than_the_table_holds_scores_as_events_do() -> (
+    None
+):
+    log = [
+        (BASE - dt.timedelta(hours=3, minutes=i), "message", None, "both", f"id:{i}", None)
+        for i in range(40)
+    ]
+    cadence = cadence_for(30, kin=False)
+    got = standing_of_rows(log, now=BASE, tz=dt.UTC, cadence=cadence, distinct_keys=True)
+    events = [Event(*r) for r in log]
+    assert got.standing == standing(events, now=BASE, tz=dt.UTC, cadence=cadence)
 
 
 @dataclass
