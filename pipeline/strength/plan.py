@@ -32,8 +32,8 @@ from pipeline.strength.schedule import (
     ScheduleItem,
     SchedulerConfig,
     cold_start_due_on,
+    loads_from,
     schedule,
-    window,
 )
 from pipeline.strength.scoring import WEIGHTS, Event, standing
 from pipeline.strength.standing import Standing
@@ -365,15 +365,6 @@ def place(
     writes = reminder_writes(scored.user_id, plan, scored.cycles, existing, scored.now)
     s = scored
     return BookPlan(s.derived, writes, plan, s.cycles, s.states, s.logs, s.loads_from)
-
-
-def loads_from(item: ScheduleItem, today: dt.date, config: SchedulerConfig) -> dt.date | None:
-    """BookPlan.loads_from for a contact placed alone around everyone else's reminders."""
-    win = window(item, today=today, config=config)
-    if win is None or win.ideal > today + dt.timedelta(days=config.horizon_days):
-        return None  # unscheduled or deferred: held against no load
-    # Its days are [lo, hi] then the spill to the horizon; a week's cap counts from Monday.
-    return max(today, win.lo - dt.timedelta(days=win.lo.weekday()))
 
 
 def _carried_item(

@@ -139,6 +139,16 @@ def window(item: ScheduleItem, *, today: dt.date, config: SchedulerConfig) -> Wi
     return Window(ideal, lo, hi)
 
 
+def loads_from(item: ScheduleItem, today: dt.date, config: SchedulerConfig) -> dt.date | None:
+    """BookPlan.loads_from (pipeline.strength.plan): the first day whose load matters to a
+    contact placed alone around everyone else's reminders."""
+    win = window(item, today=today, config=config)
+    if win is None or win.ideal > today + dt.timedelta(days=config.horizon_days):
+        return None  # unscheduled or deferred: held against no load
+    # Its days are [lo, hi] then the spill to the horizon; a week's cap counts from Monday.
+    return max(today, win.lo - dt.timedelta(days=win.lo.weekday()))
+
+
 def is_over_capacity(cadences_days: Iterable[float], config: SchedulerConfig) -> bool:
     """Warn at save time when the expected weekly load `7 * sum(1 / T)` (nobody contacted
     spontaneously) exceeds 80 % of the weekly cap (scoring.md 3.4).
