@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 
 from api import db, outbound, secrets_box
 from api.app_hot import HotPaths
+from api.app_hot_write import HotWrites
 from api.auth import session_auth
 from api.clock import Clock, system_clock
 from api.db.session_store import DatabaseStore
@@ -160,10 +161,11 @@ GZIP_MINIMUM = 1000
 class KithApp(Litestar):
     """Litestar, with the service worker and the manifest answered from memory before the
     middleware stack (api/routes/web.py says why and what the answer holds), and the signed-in
-    reads of every page load answered directly when nothing about them is unusual
-    (api/app_hot.py says why and when)."""
+    reads of every page load and its two commonest writes answered directly when nothing about
+    them is unusual (api/app_hot.py and api/app_hot_write.py say why and when)."""
 
     hot: HotPaths | None = None
+    hot_writes: HotWrites | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -175,6 +177,10 @@ class KithApp(Litestar):
                 return
             if self.hot is not None and await self.hot.answer(scope, send):
                 return
+            if self.hot_writes is not None and scope["method"] in ("POST", "PATCH"):
+                receive = await self.hot_writes.answer(scope, receive, send)
+                if receive is None:
+                    return
         await super().__call__(scope, receive, send)
 
 
@@ -293,6 +299,8 @@ def create_app(
         settings,
         app.state.feed_cache,
     )
+    assert app.csrf_config is not None
+    app.hot_writes = HotWrites(app.hot, app.csrf_config, settings.max_upload_bytes)
     return app
 
 

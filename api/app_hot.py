@@ -187,33 +187,35 @@ class HotPaths:
         handler = self._handler(scope)
         if handler is None:
             return False
-        cookie_header = b""
-        accept_encoding = b""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                # RFC 9113 section 8.2.3 (HTTP/2 may split it) and Litestar both join with "; ".
-                cookie_header = cookie_header + b"; " + value if cookie_header else value
-            elif name == b"accept-encoding":
-                accept_encoding = value
-        if not cookie_header:
-            return False
-        cookies = parse_cookie_string(cookie_header.decode("latin-1"))
+        cookies, accept_encoding = request_cookies(scope)
         session_id = cookies.get(SESSION_COOKIE)
         if not session_id or not cookies.get(CSRF_COOKIE):
             return False
         try:
-            stored = await self.sessions().get(session_id)
-            if stored is None:
-                return False
-            session = _decode_session(stored)
-            user = await user_of_session(session) if session else None
+            user = await self.signed_in(session_id)
             if user is None:
                 return False
             body = _encode(await handler(user))
         except Exception:
             return False
+        await self.send_json(send, 200, body, accept_encoding)
+        return True
+
+    async def signed_in(self, session_id: str) -> UserInfo | None:
+        """The user the session names (the same store and decoding as Litestar's server-side
+        session backend), or None: no such session, or no such user. May raise."""
+        stored = await self.sessions().get(session_id)
+        if stored is None:
+            return None
+        session = _decode_session(stored)
+        return await user_of_session(session) if session else None
+
+    async def send_json(
+        self, send: Callable[[Any], Awaitable[None]], status: int, body: bytes, accept: bytes
+    ) -> None:
+        """A JSON answer as Litestar's response and compression middleware send it."""
         headers = [(b"content-type", b"application/json")]
-        if len(body) >= self.gzip_minimum and b"gzip" in accept_encoding:
+        if len(body) >= self.gzip_minimum and b"gzip" in accept:
             packer = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
             body = packer.compress(body) + packer.flush()
             headers += [
@@ -224,6 +226,20 @@ class HotPaths:
         else:
             headers.append((b"content-length", str(len(body)).encode()))
         headers += self.security_headers
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        return True
+
+
+def request_cookies(scope: Any) -> tuple[dict[str, str], bytes]:
+    """(the cookies, the Accept-Encoding header): the Cookie headers joined as RFC 9113 section
+    8.2.3 (HTTP/2 may split it) and Litestar both join them, with "; ", then Litestar's parser."""
+    cookie_header = b""
+    accept_encoding = b""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            cookie_header = cookie_header + b"; " + value if cookie_header else value
+        elif name == b"accept-encoding":
+            accept_encoding = value
+    if not cookie_header:
+        return {}, accept_encoding
+    return parse_cookie_string(cookie_header.decode("latin-1")), accept_encoding

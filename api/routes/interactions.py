@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -22,6 +23,7 @@ from api.schemas import (
 )
 from api.services import contacts, interactions, strength, today
 from api.services.interactions import NewInteraction
+from api.services.users import UserInfo
 
 
 @post("/api/contacts/{contact_id:int}/interactions")
@@ -29,7 +31,16 @@ async def log_interaction(
     contact_id: IdPath, data: JSONBody[InteractionIn], request: Request[Any, Any, Any]
 ) -> Response[LoggedOut]:
     user, at_now = current_user(request), now(request)
-    item = NewInteraction(
+    info, replayed = await interactions.record_interaction(
+        user, contact_id, new_interaction(user, at_now, data), at_now
+    )
+    contact = await contacts.get_contact(user.id, contact_id)
+    return Response(LoggedOut(info, contact, replayed), status_code=200 if replayed else 201)
+
+
+def new_interaction(user: UserInfo, at_now: dt.datetime, data: InteractionIn) -> NewInteraction:
+    """The logged event as the service takes it (api/app_hot_write.py builds it the same way)."""
+    return NewInteraction(
         kind=data.kind,
         at=interactions.when(user, at_now, data.at, data.on),
         note=data.note,
@@ -39,9 +50,6 @@ async def log_interaction(
         follow_up_what=data.follow_up.what if data.follow_up else None,
         follow_up_due=data.follow_up.due_on if data.follow_up else None,
     )
-    info, replayed = await interactions.record_interaction(user, contact_id, item, at_now)
-    contact = await contacts.get_contact(user.id, contact_id)
-    return Response(LoggedOut(info, contact, replayed), status_code=200 if replayed else 201)
 
 
 @get("/api/contacts/{contact_id:int}/interactions")

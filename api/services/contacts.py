@@ -229,7 +229,9 @@ async def update_contact(
                 lists.get("emails", current.emails),
                 lists.get("phones", current.phones),
             )
-    return await get_contact(user_id, contact_id), schedule_changed
+        # Read back inside the transaction: once it committed, nothing here can raise, which the
+        # hot write path's no-double-write rule relies on (api/app_hot_write.py).
+        return await get_contact(user_id, contact_id), schedule_changed
 
 
 async def set_archived(

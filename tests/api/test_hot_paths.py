@@ -7,8 +7,10 @@ import gzip
 from typing import Any
 
 import httpx
+import msgspec
 from litestar import Litestar
 
+from api.errors import NotFound
 from tests.conftest import make_user, new_client, sign_in
 
 Headers = list[tuple[bytes, bytes]]
@@ -33,11 +35,11 @@ def _scope(path: str, headers: dict[str, str], method: str = "GET") -> dict[str,
     }
 
 
-async def _ask(call: Any, scope: dict[str, Any]) -> tuple[int, Headers, bytes]:
+async def _ask(call: Any, scope: dict[str, Any], body: bytes = b"") -> tuple[int, Headers, bytes]:
     sent: list[Any] = []
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Any) -> None:
         sent.append(message)
@@ -216,4 +218,175 @@ async def test_a_feed_request_out_of_the_ordinary_goes_on_to_litestar(app):
     twice = _scope(path, {"host": "testserver"})
     twice["headers"] += [(b"if-none-match", b"*"), (b"if-none-match", b'"x"')]
     assert not await app.hot.answer(twice, _discard)
+    await c.aclose()
+
+
+# The two writes answered before Litestar's stack (api/app_hot_write.py).
+
+
+def _write(path: str, headers: dict[str, str], body: bytes, method: str = "POST") -> Any:
+    sized = {"content-type": "application/json", "content-length": str(len(body)), **headers}
+    return _scope(path, {"host": "testserver", **{k: v for k, v in sized.items() if v}}, method)
+
+
+async def _send_write(app: Any, scope: dict[str, Any], chunks: list[bytes]) -> tuple[Any, bool]:
+    """(the app's answer, whether api/app_hot_write.py answered it): the body arrives in
+    `chunks`, and what goes on goes to Litestar with the `receive` the hot path hands back."""
+    sent: list[Any] = []
+    pending = [
+        {"type": "http.request", "body": c, "more_body": n < len(chunks) - 1}
+        for n, c in enumerate(chunks)
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    passed = await app.hot_writes.answer(scope, receive, send)
+    if passed is not None:
+        await Litestar.__call__(app, scope, passed, send)
+    body = b"".join(m["body"] for m in sent[1:])
+    return (sent[0]["status"], list(sent[0]["headers"]), body), passed is None
+
+
+async def _litestar_write(app: Any, scope: dict[str, Any], body: bytes) -> Any:
+    return await _ask(lambda s, r, w: Litestar.__call__(app, s, r, w), scope, body)
+
+
+def _same_headers(mine: Headers, theirs: Headers, *, compressed: bool) -> bool:
+    """The same headers in the same order; compressed, the length may differ as the gzip
+    bytes do (Litestar's carry a time), so only its name is compared, and it must be true."""
+    if not compressed:
+        return mine == theirs
+    assert dict(mine)[b"content-length"] and dict(theirs)[b"content-length"]
+    return [k for k, _ in mine] == [k for k, _ in theirs] and [
+        h for h in mine if h[0] != b"content-length"
+    ] == [h for h in theirs if h[0] != b"content-length"]
+
+
+async def test_logging_and_editing_answer_what_litestar_answers_byte_for_byte(app):
+    c, contact = await _signed_in(app)
+    signed = {"cookie": _cookies(c), "x-csrftoken": c.cookies["csrftoken"]}
+    path = f"/api/contacts/{contact}/interactions"
+    for extra in ({}, {"accept-encoding": "gzip"}):
+        headers = {**signed, **extra}
+        note = b"a long note " * 100 if extra else b"short"  # over the gzip threshold
+        theirs_body = b'{"kind":"call","note":"%s","idempotency_key":"theirs%d"}' % (
+            note,
+            len(extra),
+        )
+        theirs = await _litestar_write(app, _write(path, headers, theirs_body), theirs_body)
+        assert theirs[0] == 201, theirs
+        assert (b"content-encoding", b"gzip") in theirs[1] if extra else True
+        unpack = gzip.decompress if extra else bytes
+        their_id = msgspec.json.decode(unpack(theirs[2]))["interaction"]["id"]
+        assert (await c.delete(f"/api/interactions/{their_id}")).status_code == 200
+        body = b'{"kind":"call","note":"%s","idempotency_key":"mine%d"}' % (note, len(extra))
+        mine, answered = await _send_write(app, _write(path, headers, body), [body[:9], body[9:]])
+        assert answered and mine[0] == 201
+        my_id = msgspec.json.decode(unpack(mine[2]))["interaction"]["id"]
+        assert len(str(my_id)) == len(str(their_id))  # the same content length
+        same_id = unpack(mine[2]).replace(b'"id":%d,' % my_id, b'"id":%d,' % their_id, 1)
+        assert (mine[0], same_id) == (theirs[0], unpack(theirs[2]))
+        assert _same_headers(mine[1], theirs[1], compressed=bool(extra))
+        # The same key again is a replay: 200, answered here, as Litestar answers it.
+        mine, answered = await _send_write(app, _write(path, headers, body), [body])
+        theirs = await _litestar_write(app, _write(path, headers, body), body)
+        assert answered and mine[0] == theirs[0] == 200
+        assert unpack(mine[2]) == unpack(theirs[2])
+        assert _same_headers(mine[1], theirs[1], compressed=bool(extra))
+        edit = b'{"note":"met at the fair %d"}' % len(extra)
+        patch = _write(f"/api/contacts/{contact}", headers, edit, "PATCH")
+        mine, answered = await _send_write(app, patch, [edit])
+        theirs = await _litestar_write(app, patch, edit)  # the same edit at the same time
+        assert answered and mine == theirs and mine[0] == 200
+    assert (await c.get(f"/api/contacts/{contact}")).json()["note"] == "met at the fair 1"
+    await c.aclose()
+
+
+async def test_an_unusual_write_goes_on_to_litestar_with_its_body_and_gets_its_answer(app):
+    c, contact = await _signed_in(app)
+    other = new_client(app)
+    await make_user("other@example.com")
+    assert (await sign_in(other, "other@example.com")).status_code == 200
+    csrf = c.cookies["csrftoken"]
+    signed = {"cookie": _cookies(c), "x-csrftoken": csrf}
+    path = f"/api/contacts/{contact}/interactions"
+    log = b'{"kind":"coffee"}'
+    cases: list[tuple[str, str, dict[str, str], bytes, int]] = [
+        (path, "POST", {**signed, "x-csrftoken": csrf[:-1] + "0"}, log, 403),
+        (path, "POST", {**signed, "x-csrftoken": ""}, log, 403),
+        (path, "POST", {"cookie": f"kith_session={c.cookies['kith_session']}"}, log, 403),
+        (path, "POST", {**signed, "cookie": _cookies(other)}, log, 403),  # not its cookie
+        (
+            path,
+            "POST",
+            {"cookie": _cookies(other), "x-csrftoken": other.cookies["csrftoken"]},
+            log,
+            404,
+        ),
+        ("/api/contacts/999999/interactions", "POST", signed, log, 404),
+        (path, "POST", signed, b'{"kind":"dance"}', 400),  # the service's validation
+        (path, "POST", signed, b'{"kind":5}', 400),  # Litestar's validation
+        (path, "POST", signed, b'{"kind":"call","extra":1}', 400),
+        (path, "POST", signed, b"", 400),
+        (path, "POST", signed, b'{"kind":"call","attendee_count":"3"}', 201),  # lenient only
+        (path + "?x=1", "POST", signed, log, 201),
+        (path, "POST", {**signed, "content-type": "application/json; charset=utf-8"}, log, 201),
+        (path, "POST", {**signed, "content-length": "", "transfer-encoding": "chunked"}, log, 201),
+        (path, "POST", {**signed, "content-length": str(30 * 1024 * 1024)}, log, 413),
+        (f"/api/contacts/{contact}", "PATCH", signed, b'{"full_name":""}', 400),
+        (f"/api/contacts/{contact}", "PATCH", signed, b'{"nope":1}', 400),
+    ]
+    for p, method, headers, body, status in cases:
+        chunks = [body[:4], body[4:]] if body else [b""]
+        mine, answered = await _send_write(app, _write(p, headers, body, method), chunks)
+        theirs = await _litestar_write(app, _write(p, headers, body, method), body)
+        assert not answered, (p, headers, body)
+        assert mine[0] == theirs[0] == status, (p, headers, body, mine)
+        if status != 201:
+            assert mine == theirs, (p, headers, body)
+    counts = [i["attendee_count"] for i in (await c.get(path)).json()]
+    assert counts.count(3) == 2  # the lenient body reached Litestar intact, both times
+    # The client goes away mid-body: what was read, then the disconnect, goes on to Litestar.
+    arrived = [{"type": "http.request", "body": log[:3], "more_body": True}]
+    arrived.append({"type": "http.disconnect"})
+    pending = list(arrived)
+
+    async def receive() -> Any:
+        return pending.pop(0)
+
+    passed = await app.hot_writes.answer(_write(path, signed, log), receive, _discard)
+    assert passed is not None and [await passed(), await passed()] == arrived
+    await c.aclose()
+    await other.aclose()
+
+
+async def test_a_failure_after_the_commit_is_answered_as_litestar_does_and_never_written_twice(
+    app, monkeypatch
+):
+    from api.services import contacts
+
+    c, contact = await _signed_in(app)
+    signed = {"cookie": _cookies(c), "x-csrftoken": c.cookies["csrftoken"]}
+    path = f"/api/contacts/{contact}/interactions"
+    before = len((await c.get(path)).json())
+    for failure, status in ((RuntimeError("boom"), 500), (NotFound("no such contact"), 404)):
+
+        async def failing(*args: Any, failure: Exception = failure, **kwargs: Any) -> Any:
+            raise failure
+
+        monkeypatch.setattr(contacts, "get_contact", failing)
+        mine, answered = await _send_write(
+            app, _write(path, signed, b'{"kind":"call"}'), [b'{"kind":"call"}']
+        )
+        theirs = await _litestar_write(
+            app, _write(path, signed, b'{"kind":"call"}'), b'{"kind":"call"}'
+        )
+        monkeypatch.undo()
+        assert answered and mine == theirs and mine[0] == status
+    # Each of the four requests wrote once: the hot path never handed a committed log on.
+    assert len((await c.get(path)).json()) == before + 4
     await c.aclose()
