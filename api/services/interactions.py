@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from api.db import write_transaction
 from api.errors import BadRequest, NotFound
 from api.schemas import FollowUpOut, InteractionOut
-from api.services.strength import Loaded, Logged, load_for_logging, refresh_contact, tz_of
+from api.services.strength import (
+    Loaded,
+    Logged,
+    load_for_logging,
+    refresh_contact,
+    refresh_locked,
+    tz_of,
+)
 from api.services.users import UserInfo
 from api.store import circles as circle_store
 from api.store import contacts as contact_store
@@ -136,7 +143,7 @@ async def record_interaction(
             item.until,
         )
         logged = Logged(before, row, interaction_id, now)
-        await refresh_contact(user, contact_id, now, loaded=loaded, logged=logged)
+        await refresh_locked(user, contact_id, now, loaded=loaded, logged=logged)
         # What was just written, as the store would read it back (times in UTC).
         stored = InteractionOut(
             id=interaction_id,

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from api.db import engine_name
 from api.db.bulk import execute_many, fetch_tuples, update_many
 from api.db.tables import Contact
 from pipeline.strength.circles import Circle as CircleRule
@@ -131,6 +132,20 @@ _FOR_LOGGING = _WITH_CIRCLE.format(
     ", m.id, m.day, m.uid, m.sequence, m.state, m.changed_at",
     " LEFT JOIN reminder m ON m.contact = c.id",
 )
+# On SQLite every typed column as an expression (a sub-select's column has its column's type):
+# values come back as stored, without the connection's (Piccolo's) converter by declared type,
+# which took ~40 of this read's ~100 us; _with_circle and _reminder parse the dates and times.
+_FOR_LOGGING_SQLITE = (
+    "SELECT c.id + 0, c.circle + 0, c.kin + 0, c.cadence_override_days + 0, c.archived + 0, "
+    "c.entered_on || '', c.created_at || '', r.name, r.cadence_days + 0, r.slack, r.tier + 0, "
+    'r.kin + 0, (SELECT i.id + 0 FROM interaction i WHERE i."user" = ? AND i.dedup_key = ?)'
+    ", (SELECT count(*) FROM interaction i WHERE i.contact = c.id)"
+    ", (SELECT max(i.id) + 0 FROM interaction i WHERE i.contact = c.id)"
+    ", c.score_state, (SELECT d.data FROM day_log d WHERE d.contact = c.id)"
+    ", m.id + 0, m.day || '', m.uid, m.sequence + 0, m.state, m.changed_at || '' FROM contact c "
+    "LEFT JOIN circle r ON r.id = c.circle LEFT JOIN reminder m ON m.contact = c.id "
+    'WHERE c.id = ? AND c."user" = ?'
+)
 
 
 async def contact_with_circle(
@@ -158,7 +173,8 @@ class ForLogging:
 async def contact_for_logging(user_id: int, contact_id: int, key: str | None) -> ForLogging | None:
     """`contact_with_circle`, the id of the user's interaction stored under `key` and what
     rescoring the contact without its history needs; None if there is no such contact."""
-    rows = await fetch_tuples(_FOR_LOGGING, user_id, key, contact_id, user_id)
+    sql = _FOR_LOGGING if engine_name() == "postgres" else _FOR_LOGGING_SQLITE
+    rows = await fetch_tuples(sql, user_id, key, contact_id, user_id)
     if not rows:
         return None
     r = rows[0]
@@ -180,7 +196,9 @@ def _reminder(contact_id: int, r: Sequence[Any]) -> StoredReminder:
 
 
 def _with_circle(r: Sequence[Any]) -> tuple[ContactState, dict[int, CircleRule]]:
-    state = ContactState(r[0], r[1], bool(r[2]), r[3], bool(r[4]), r[5], r[6])
+    created_at = _utc(r[6])
+    assert created_at is not None  # NOT NULL
+    state = ContactState(r[0], r[1], bool(r[2]), r[3], bool(r[4]), _day(r[5]), created_at)
     if r[1] is None or r[7] is None:
         return state, {}
     rule = CircleRule(r[7], int(r[8]), float(r[9]), int(r[10]), bool(r[11]))
@@ -244,8 +262,6 @@ async def histories(
 ) -> tuple[dict[int, History], int]:
     """The histories of these contacts (None: all of the user's), in one query; and the number
     of interactions read."""
-    from api.db import engine_name
-
     select = _EVENTS_PG if engine_name() == "postgres" else _EVENTS
     if contact_ids is None:
         rows = await fetch_tuples(f'{select} WHERE "user" = ?', user_id)

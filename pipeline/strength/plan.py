@@ -9,7 +9,6 @@ this once and saves: no contact costs a round trip between the two.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,15 +32,18 @@ from pipeline.strength.schedule import (
     ScheduleItem,
     SchedulerConfig,
     cold_start_due_on,
+    loads_from,
     schedule,
-    window,
 )
 from pipeline.strength.scoring import WEIGHTS, Event, standing
 from pipeline.strength.standing import Standing
-
-BACKLOG = "backlog"
-PLANNED = "planned"
-OFF = "off"  # not placed: untriaged, archived, done, deferred past the horizon
+from pipeline.strength.writes import BACKLOG as BACKLOG
+from pipeline.strength.writes import OFF as OFF
+from pipeline.strength.writes import PLANNED as PLANNED
+from pipeline.strength.writes import ReminderWrite as ReminderWrite
+from pipeline.strength.writes import StoredReminder as StoredReminder
+from pipeline.strength.writes import reminder_uid as reminder_uid
+from pipeline.strength.writes import reminder_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,29 +77,6 @@ class History:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredReminder:
-    id: int
-    contact_id: int
-    day: dt.date
-    uid: str
-    sequence: int
-    state: str
-    changed_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderWrite:
-    """One Reminder row to write. `reminder_id` None inserts; `day` None keeps the stored day."""
-
-    contact_id: int
-    reminder_id: int | None
-    state: str
-    day: dt.date | None
-    uid: str
-    sequence: int
-
-
-@dataclass(frozen=True, slots=True)
 class BookPlan:
     """`derived`: the contacts whose derived columns change, with their new values."""
 
@@ -110,17 +89,6 @@ class BookPlan:
     # A one-contact plan (`moving`): the first day whose load its placement depends on (None:
     # none, it is deferred or unscheduled), so `taken` need only count the days from there on.
     loads_from: dt.date | None = None
-
-
-def reminder_uid(user_id: int, contact_id: int, cycle: str) -> str:
-    """Stable per (user, contact, cycle), with no personal data in it (RFC 5545 3.8.4.7).
-
-    The cycle is the day of the last contact (scoring.md 3.5): a reminder that only moves keeps its
-    UID and bumps SEQUENCE; a new interaction starts a new cycle, so the done reminder leaves the
-    feed and the next one is a new event.
-    """
-    digest = hashlib.sha256(f"kith:{user_id}:{contact_id}:{cycle}".encode()).hexdigest()[:20]
-    return f"reconnect-{digest}@kith"
 
 
 def cycle_of(assessment: Standing | None) -> str:
@@ -265,15 +233,59 @@ def plan_reminders(
     incremental: a contact whose ScoreState is current (see `needs_history`) is rescored from
     it, and `histories` need only hold the others.
     """
+    return place(
+        score_book(
+            user_id,
+            contacts,
+            histories,
+            circles,
+            reminders,
+            config=config,
+            now=now,
+            tz=tz,
+            moving=moving,
+            versions=versions,
+        ),
+        config=config,
+        taken=taken,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """`plan_reminders` before placing: every contact scored into its schedule item. Its
+    `loads_from` (BookPlan's) is known before placing, so a shell re-placing one contact counts
+    everyone else's reminders only when they matter, then places once (`place`)."""
+
+    user_id: int
+    reminders: Sequence[StoredReminder]
+    moving: int | None
+    now: dt.datetime
+    today: dt.date
+    items: Sequence[ScheduleItem]
+    derived: Mapping[int, Derived]
+    cycles: Mapping[int, str]
+    states: Mapping[int, ScoreState]
+    logs: Mapping[int, DayLog]
+    loads_from: dt.date | None
+
+
+def score_book(
+    user_id: int,
+    contacts: Sequence[ContactState],
+    histories: Mapping[int, History],
+    circles: Mapping[int, Circle],
+    reminders: Sequence[StoredReminder],
+    *,
+    config: SchedulerConfig,
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    moving: int | None = None,
+    versions: Mapping[int, str] | None = None,
+) -> Scored:
+    """The scoring half of `plan_reminders` (the same arguments but `taken`)."""
     today = now.astimezone(tz).date()
-    planned = [r for r in reminders if r.state == PLANNED]
-    published: dict[int, dt.date] = {}
-    if moving is None:
-        published = {r.contact_id: r.day for r in planned}
-    elif taken is None:
-        others = (r.day for r in planned if r.contact_id != moving and r.day >= today)
-        taken = Counter(others)
-    published_at = {r.contact_id: r.changed_at for r in planned}
+    published_at = {r.contact_id: r.changed_at for r in reminders if r.state == PLANNED}
     items: list[ScheduleItem] = []
     derived: dict[int, Derived] = {}
     cycles: dict[int, str] = {}
@@ -329,21 +341,30 @@ def plan_reminders(
             )
         if item is not None:
             items.append(item)
-    plan = schedule(items, today=today, config=config, published=published, taken=taken)
-    existing = {r.contact_id: r for r in reminders}
-    writes = _reminder_writes(user_id, plan, cycles, existing, now)
     mine = [i for i in items if i.contact_id == moving]
     first = loads_from(mine[0], today, config) if mine else None
-    return BookPlan(derived, writes, plan, cycles, states, logs, first)
+    return Scored(
+        user_id, reminders, moving, now, today, items, derived, cycles, states, logs, first
+    )
 
 
-def loads_from(item: ScheduleItem, today: dt.date, config: SchedulerConfig) -> dt.date | None:
-    """BookPlan.loads_from for a contact placed alone around everyone else's reminders."""
-    win = window(item, today=today, config=config)
-    if win is None or win.ideal > today + dt.timedelta(days=config.horizon_days):
-        return None  # unscheduled or deferred: held against no load
-    # Its days are [lo, hi] then the spill to the horizon; a week's cap counts from Monday.
-    return max(today, win.lo - dt.timedelta(days=win.lo.weekday()))
+def place(
+    scored: Scored, *, config: SchedulerConfig, taken: Mapping[dt.date, int] | None = None
+) -> BookPlan:
+    """The placing half of `plan_reminders`: `scored` under the caps, `taken` as there."""
+    today, moving = scored.today, scored.moving
+    planned = [r for r in scored.reminders if r.state == PLANNED]
+    published: dict[int, dt.date] = {}
+    if moving is None:
+        published = {r.contact_id: r.day for r in planned}
+    elif taken is None:
+        others = (r.day for r in planned if r.contact_id != moving and r.day >= today)
+        taken = Counter(others)
+    plan = schedule(scored.items, today=today, config=config, published=published, taken=taken)
+    existing = {r.contact_id: r for r in scored.reminders}
+    writes = reminder_writes(scored.user_id, plan, scored.cycles, existing, scored.now)
+    s = scored
+    return BookPlan(s.derived, writes, plan, s.cycles, s.states, s.logs, s.loads_from)
 
 
 def _carried_item(
@@ -367,32 +388,3 @@ def _carried_item(
     changed = changed_since(published_at.get(state.id), state.updated_at, recorded)
     view = Carried(held.due_on, held.not_before, ball)
     return schedule_item(state, cadence, view, changed=changed, imported_only=stored.imported_only)
-
-
-def _reminder_writes(
-    user_id: int,
-    plan: Plan,
-    cycles: Mapping[int, str],
-    existing: Mapping[int, StoredReminder],
-    now: dt.datetime,
-) -> list[ReminderWrite]:
-    """Rows for the contacts in `cycles`: a moved reminder keeps its UID and bumps SEQUENCE; a
-    new cycle gets a new UID (the old event leaves the feed). Updates first, then inserts."""
-    backlog = set(plan.backlog)
-    updates: list[ReminderWrite] = []
-    inserts: list[ReminderWrite] = []
-    for cid, cycle in cycles.items():
-        day = plan.placements.get(cid)
-        state = PLANNED if day is not None else (BACKLOG if cid in backlog else OFF)
-        row = existing.get(cid)
-        uid = reminder_uid(user_id, cid, cycle)
-        if row is None:
-            if state != OFF:
-                inserts.append(ReminderWrite(cid, None, state, day or now.date(), uid, 0))
-            continue
-        new_cycle = row.uid != uid
-        if not new_cycle and row.state == state and (state != PLANNED or row.day == day):
-            continue
-        sequence = 0 if new_cycle else row.sequence + 1
-        updates.append(ReminderWrite(cid, row.id, state, day, uid, sequence))
-    return updates + inserts

@@ -314,13 +314,41 @@ def test_filling_a_day_at_once_places_what_one_reminder_at_a_time_places(
             if not one_by_one.fits(day, False):
                 break
             one_by_one.add(day, False)
-        at_once.fill(day, days[day])
+    at_once.fill(days, today, today + dt.timedelta(days=60))
 
     def nonzero(counts: dict) -> dict:  # type: ignore[type-arg]
         return {k: n for k, n in counts.items() if n}
 
     assert nonzero(one_by_one.day) == nonzero(at_once.day)
     assert nonzero(one_by_one.week) == nonzero(at_once.week)
+
+
+@given(
+    configs,
+    todays,
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), max_size=40),
+    st.integers(0, 40),
+    st.integers(-1, 40),
+    st.booleans(),
+)
+def test_the_fitting_days_of_a_range_are_those_each_day_fits(
+    config, today, added, start, length, cold_start
+) -> None:
+    """The days a window offers (one loop over the range) are the days `fits` allows one by
+    one, in day order, whatever is already placed."""
+    from pipeline.strength.schedule import _Loads
+
+    loads = _Loads(config)
+    for n, cold in added:
+        loads.add(today + dt.timedelta(days=n), cold)
+    first = today + dt.timedelta(days=start)
+    last = first + dt.timedelta(days=length)
+    one_by_one = [
+        first + dt.timedelta(days=n)
+        for n in range(length + 1)
+        if loads.fits(first + dt.timedelta(days=n), cold_start)
+    ]
+    assert loads.fitting(first, last, cold_start) == one_by_one
 
 
 @given(
