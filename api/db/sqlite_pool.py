@@ -43,6 +43,7 @@ from piccolo.engine.sqlite import (
 from piccolo.querystring import QueryString
 
 from api.db import query_count
+from api.db.sqlite_checkpoint import Checkpointer
 from api.db.sqlite_inline import InlineConnection
 from api.db.writer_lock import WriterLock
 
@@ -85,6 +86,7 @@ class _LoopPool:
         self.all: list[aiosqlite.Connection] = []
         self.inline: sqlite3.Connection | None = None
         self.inline_writer: InlineConnection | None = None
+        self.checkpointer: Checkpointer | None = None  # the inline writer's (sqlite_checkpoint)
 
 
 class PooledTransaction(SQLiteTransaction):
@@ -157,6 +159,8 @@ class PooledTransaction(SQLiteTransaction):
                     await self.rollback()  # type: ignore[no-untyped-call]
             elif not self._committed and not self._rolled_back:
                 await self.commit()  # type: ignore[no-untyped-call]
+                if self.connection is pool.inline_writer and pool.checkpointer is not None:
+                    pool.checkpointer.committed()
         finally:
             # The connection stays open for the next transaction; only the lock is released.
             self.engine.current_transaction.reset(self.context)
@@ -192,6 +196,8 @@ class PooledSQLiteEngine(SQLiteEngine):
                 pool.inline.close()
             if pool.inline_writer is not None:
                 pool.inline_writer.close_now()
+            if pool.checkpointer is not None:
+                pool.checkpointer.close_now()
 
     async def _writer(self, pool: _LoopPool) -> aiosqlite.Connection:
         if pool.writer is None:
@@ -215,9 +221,11 @@ class PooledSQLiteEngine(SQLiteEngine):
                 "PRAGMA busy_timeout=0",
                 "PRAGMA foreign_keys=ON",
                 "PRAGMA synchronous=NORMAL",
+                "PRAGMA wal_autocheckpoint=0",  # checkpointed in a thread: sqlite_checkpoint.py
             ):
                 conn.execute(pragma)
             pool.inline_writer = InlineConnection(conn)
+            pool.checkpointer = Checkpointer(self.connection_kwargs)
         return pool.inline_writer
 
     async def _borrow_reader(self, pool: _LoopPool) -> aiosqlite.Connection:
@@ -285,6 +293,8 @@ class PooledSQLiteEngine(SQLiteEngine):
                 pool.inline.close()
             if pool.inline_writer is not None:
                 pool.inline_writer.close_now()
+            if pool.checkpointer is not None:
+                await pool.checkpointer.close()
         self._forget_closed_loops()
 
     # -- Piccolo's entry points ----------------------------------------------------------------

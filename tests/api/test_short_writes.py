@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+import threading
 
 import pytest
 
@@ -121,3 +122,36 @@ async def test_queued_short_writes_each_take_the_free_lock_without_waiting_for_a
     )
     assert row is not None and row[0] == 20
     assert (await hot.fetch_one(_NOTE, (cid,)))[0] == "held"
+
+
+async def test_short_writes_leave_the_wal_checkpoints_to_a_worker_thread(clean_db):
+    """The inline writer commits on the loop's thread, so it must never run SQLite's automatic
+    checkpoint inside its COMMIT (api/db/sqlite_checkpoint.py): its own is off, and every so
+    many commits a PASSIVE checkpoint runs in a worker thread instead."""
+    if engine_name() != "sqlite":
+        pytest.skip("the inline writer is SQLite's")
+    from api.db import engine, sqlite_checkpoint
+
+    _, cid = await _contact()
+    seen: list[bool] = []  # whether each checkpoint ran on the loop's thread
+    loop_thread = threading.get_ident()
+    real = sqlite_checkpoint.Checkpointer._checkpoint
+
+    def spy(self: sqlite_checkpoint.Checkpointer) -> None:
+        seen.append(threading.get_ident() == loop_thread)
+        real(self)
+
+    sqlite_checkpoint.Checkpointer._checkpoint = spy  # type: ignore[method-assign]
+    try:
+        for i in range(2 * sqlite_checkpoint.CHECKPOINT_EVERY + 1):
+            async with write_transaction(short=True):
+                await contact_store.update(cid, {"note": f"note {i}"})
+        pool = engine()._pool()  # type: ignore[attr-defined]
+        assert pool.checkpointer is not None
+        await pool.checkpointer.close()  # waits for the one running, if any
+    finally:
+        sqlite_checkpoint.Checkpointer._checkpoint = real  # type: ignore[method-assign]
+    row = pool.inline_writer._conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+    assert list(row.values()) == [0], "no automatic checkpoint inside its COMMIT"
+    assert seen and not any(seen), "checkpoints ran, none on the loop's thread"
+    assert pool.checkpointer.done == len(seen)
