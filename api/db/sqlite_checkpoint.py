@@ -37,7 +37,6 @@ class Checkpointer:
         self._commits = 0
         self._conn: sqlite3.Connection | None = None
         self._running: asyncio.Future[None] | None = None
-        self.done = 0  # checkpoints run (for tests)
 
     def committed(self) -> None:
         """After a commit of the inline writer, on the event loop's thread."""
@@ -55,7 +54,6 @@ class Checkpointer:
                 self._conn = sqlite3.connect(**self._kwargs)
                 self._conn.execute("PRAGMA busy_timeout=0")
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.done += 1
         except sqlite3.Error as exc:  # busy, or the file went away: the next one tries again
             log.debug("WAL checkpoint skipped: %s", exc)
 
