@@ -4,8 +4,9 @@ Why: in WAL mode, the COMMIT that takes the WAL past `wal_autocheckpoint` pages 
 default) runs a checkpoint itself, inside that COMMIT: it copies the WAL's pages into the
 database file and syncs the file (SQLite's "Write-Ahead Logging", section "Automatic
 Checkpoint"). The inline writer (api/db/sqlite_inline.py) commits on the event loop's thread,
-so about every hundredth logged interaction stopped the whole server for that copy and sync:
-under the load test Kith's p99 was five times its p90 while the p90 was close to the p50.
+so about every hundredth logged interaction stopped the whole server for that copy and sync
+(a native profile under the load test showed pauses of about 10 ms there). It was not the
+only source of the load test's long tail: the p99 stayed several times the p90 without it.
 
 So the inline writer runs with `wal_autocheckpoint=0`, and after every CHECKPOINT_EVERY of its
 commits this module runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own in a
